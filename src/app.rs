@@ -1,0 +1,229 @@
+//! One run of the command: turn flags into the library's options, drive the
+//! run, print the summary, and decide the exit status (here and only here).
+
+use std::io::{self, IsTerminal};
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use headcheck::check::{CheckOptions, Checker};
+use headcheck::input::{self, Filter, Input};
+use headcheck::limits::Limits;
+use headcheck::outcome::Outcome;
+use headcheck::report::{Destination, Format, Report};
+use headcheck::schedule::{self, Observer, RunEnd, RunOptions};
+use reqwest::header::HeaderMap;
+
+use crate::cli::Args;
+use crate::progress::Progress;
+use crate::summary::{Tally, exit};
+
+/// Longest time a connection attempt may take, within `--timeout`.
+const MAX_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+pub fn main() -> i32 {
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(err) => {
+            let _ = err.print();
+            return err.exit_code();
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("headcheck: cannot start the runtime: {err}");
+            return exit::USAGE;
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("headcheck: {err:#}");
+            exit::USAGE
+        }
+    }
+}
+
+async fn run(args: Args) -> anyhow::Result<i32> {
+    let started = Instant::now();
+    let inputs = inputs(&args)?;
+    let capture = args.capture_names().map_err(anyhow::Error::msg)?;
+    let capture_columns: Vec<String> = capture.iter().map(|h| h.as_str().to_string()).collect();
+
+    let mut headers = HeaderMap::new();
+    for (name, value) in &args.headers {
+        headers.append(name.clone(), value.clone());
+    }
+    let options = CheckOptions {
+        method: args.method,
+        max_redirects: args.max_redirects,
+        timeout: args.timeout,
+        connect_timeout: args.timeout.min(MAX_CONNECT_TIMEOUT),
+        headers,
+        user_agent: args.user_agent.clone(),
+        insecure: args.insecure,
+        resolve: args.resolve.clone(),
+        accept: args.accept.clone(),
+        capture,
+    };
+    let checker = Checker::new(options, Limits::new(args.concurrency as usize))
+        .context("cannot set up the HTTP client")?;
+
+    let mut reports = Vec::new();
+    for (destination, format) in destinations(&args) {
+        reports.push(Report::create(&destination, format, &capture_columns)?);
+    }
+
+    let filter = Filter {
+        include: args.include.clone(),
+        exclude: args.exclude.clone(),
+    };
+    let show_progress = !args.quiet && !args.no_progress && io::stderr().is_terminal();
+    let total = if show_progress {
+        input::count_entries(&inputs)
+    } else {
+        None
+    };
+    let targets = input::spawn_reader(inputs, filter, 1024)?;
+
+    let mut observer = Printer {
+        reports,
+        tally: Tally::default(),
+        progress: Progress::new(show_progress, total),
+    };
+    let run_options = RunOptions {
+        ordered: !args.unordered,
+        ..RunOptions::default()
+    };
+    let end = schedule::run(checker, targets, run_options, &mut observer, interrupted()).await;
+    observer.progress.clear();
+
+    let Printer {
+        mut reports, tally, ..
+    } = observer;
+    let mut interrupted = false;
+    match end {
+        RunEnd::Complete => {}
+        RunEnd::Interrupted => interrupted = true,
+        // `headcheck … | head` is a normal way to end a run: quietly, with
+        // the status of what was checked.
+        RunEnd::OutputFailed(err) if err.kind() == io::ErrorKind::BrokenPipe => {
+            return Ok(tally.exit_code(args.no_fail, args.strict));
+        }
+        RunEnd::OutputFailed(err) => bail!("cannot write the report: {err}"),
+        RunEnd::InputFailed(err) => {
+            finish(&mut reports)?;
+            if !args.quiet {
+                eprint!("{}", tally.render(started.elapsed(), false));
+            }
+            bail!(err);
+        }
+    }
+    finish(&mut reports)?;
+    if !args.quiet {
+        eprint!("{}", tally.render(started.elapsed(), interrupted));
+    }
+    if interrupted {
+        return Ok(exit::INTERRUPTED);
+    }
+    if tally.total() == 0 && !args.quiet {
+        eprintln!("headcheck: no URLs found in the input");
+    }
+    Ok(tally.exit_code(args.no_fail, args.strict))
+}
+
+fn finish(reports: &mut [Report]) -> anyhow::Result<()> {
+    for report in reports {
+        match report.finish() {
+            Err(err) if err.kind() == io::ErrorKind::BrokenPipe => {}
+            other => other.context("cannot write the report")?,
+        }
+    }
+    Ok(())
+}
+
+/// The inputs named on the command line, or a piped standard input.
+fn inputs(args: &Args) -> anyhow::Result<Vec<Input>> {
+    if !args.inputs.is_empty() {
+        return Ok(args.inputs.iter().map(|arg| Input::from_arg(arg)).collect());
+    }
+    if io::stdin().is_terminal() {
+        bail!("no input: give URLs or list files, or pipe a list on standard input (see --help)");
+    }
+    Ok(vec![Input::Stdin])
+}
+
+/// Each report's destination and format: `--format` when given, else the
+/// file's extension, else CSV.
+fn destinations(args: &Args) -> Vec<(Destination, Format)> {
+    if args.outputs.is_empty() {
+        return vec![(Destination::Stdout, args.format.unwrap_or(Format::Csv))];
+    }
+    args.outputs
+        .iter()
+        .map(|path| {
+            let format = args
+                .format
+                .or_else(|| Format::from_path(path))
+                .unwrap_or(Format::Csv);
+            let destination = if path.as_os_str() == "-" {
+                Destination::Stdout
+            } else {
+                Destination::File(path.clone())
+            };
+            (destination, format)
+        })
+        .collect()
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn interrupted() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    if tokio::signal::ctrl_c().await.is_err() {
+        // Without a signal handler the run simply cannot be interrupted.
+        std::future::pending::<()>().await;
+    }
+}
+
+/// Sends rows to the reports, the tally and the progress bar.
+struct Printer {
+    reports: Vec<Report>,
+    tally: Tally,
+    progress: Progress,
+}
+
+impl Observer for Printer {
+    fn finished(&mut self, outcome: &Outcome) {
+        self.progress.finished(outcome.verdict);
+    }
+
+    fn emit(&mut self, outcome: Outcome) -> io::Result<()> {
+        self.tally.add(&outcome);
+        for report in &mut self.reports {
+            report.write(&outcome)?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.reports.iter_mut().try_for_each(Report::flush)
+    }
+
+    fn input_done(&mut self, count: u64) {
+        self.progress.total_known(count);
+    }
+}

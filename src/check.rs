@@ -1,0 +1,519 @@
+//! Checking one URL: the HTTP client, the method policy (HEAD, then GET to
+//! confirm a failure), redirects, captured headers and error texts.
+//!
+//! Redirects are followed here rather than by reqwest, so that the hop count,
+//! the final URL, loop detection and the rule that `-H` headers never follow
+//! a redirect to another host are all under our control.
+
+use std::collections::HashSet;
+use std::error::Error as StdError;
+use std::io;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use reqwest::header::{HeaderMap, HeaderName, LOCATION};
+use reqwest::{Client, StatusCode, redirect};
+use url::Url;
+
+use crate::accept::Accept;
+use crate::input::{Target, TargetKind};
+use crate::limits::Limits;
+use crate::outcome::{Method, Outcome, Verdict};
+
+/// `--method`: which requests are sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum MethodPolicy {
+    /// HEAD first; GET to confirm any answer that is not accepted.
+    #[default]
+    Auto,
+    /// HEAD only.
+    Head,
+    /// GET only (the body is never read).
+    Get,
+}
+
+/// Everything that shapes how one URL is checked.
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    pub method: MethodPolicy,
+    pub max_redirects: u32,
+    /// Whole-request limit: connecting, sending, and receiving the headers.
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    /// Headers from `-H`, sent only to the input URL's own host.
+    pub headers: HeaderMap,
+    pub user_agent: String,
+    /// Accept invalid TLS certificates.
+    pub insecure: bool,
+    /// `--resolve`: fixed addresses for host names (ASCII/punycode form).
+    pub resolve: Vec<(String, SocketAddr)>,
+    pub accept: Accept,
+    /// Response headers to record, in column order.
+    pub capture: Vec<HeaderName>,
+}
+
+/// Checks URLs; cheap to share between tasks.
+#[derive(Debug, Clone)]
+pub struct Checker {
+    client: Client,
+    options: std::sync::Arc<CheckOptions>,
+    limits: Limits,
+}
+
+impl Checker {
+    pub fn new(options: CheckOptions, limits: Limits) -> Result<Checker, reqwest::Error> {
+        let mut builder = Client::builder()
+            .redirect(redirect::Policy::none())
+            .user_agent(options.user_agent.clone())
+            .timeout(options.timeout)
+            .connect_timeout(options.connect_timeout)
+            .danger_accept_invalid_certs(options.insecure);
+        for (host, addr) in &options.resolve {
+            builder = builder.resolve(host, *addr);
+        }
+        Ok(Checker {
+            client: builder.build()?,
+            options: std::sync::Arc::new(options),
+            limits,
+        })
+    }
+
+    pub fn options(&self) -> &CheckOptions {
+        &self.options
+    }
+
+    /// Checks one target and returns its report row. Never fails: every
+    /// problem becomes part of the row.
+    pub async fn check(&self, target: Target) -> Outcome {
+        let captured = self.options.capture.len();
+        let url = match target.kind {
+            TargetKind::Check(url) => url,
+            TargetKind::Invalid(reason) => {
+                return Outcome::unchecked(
+                    target.index,
+                    target.text,
+                    target.source,
+                    Verdict::Invalid,
+                    reason,
+                    captured,
+                );
+            }
+            TargetKind::Skipped(reason) => {
+                return Outcome::unchecked(
+                    target.index,
+                    target.text,
+                    target.source,
+                    Verdict::Skipped,
+                    reason,
+                    captured,
+                );
+            }
+        };
+        let mut elapsed = Duration::ZERO;
+        let answer = match self.options.method {
+            MethodPolicy::Head => self.follow(Method::Head, &url, &mut elapsed).await,
+            MethodPolicy::Get => self.follow(Method::Get, &url, &mut elapsed).await,
+            MethodPolicy::Auto => {
+                let head = self.follow(Method::Head, &url, &mut elapsed).await;
+                if self.needs_get_confirmation(&head) {
+                    self.follow(Method::Get, &url, &mut elapsed).await
+                } else {
+                    head
+                }
+            }
+        };
+        self.outcome(target.index, target.text, target.source, answer, elapsed)
+    }
+
+    /// Many real servers answer HEAD wrongly (404, 403, 405, 500, a reset)
+    /// while GET works, so a HEAD answer that is not accepted is asked again
+    /// with GET. Not for 429 (the server is fine, just busy), nor for
+    /// failures that GET cannot change: timeouts, DNS, refused connections,
+    /// TLS and redirect errors.
+    fn needs_get_confirmation(&self, answer: &Answer) -> bool {
+        match &answer.reply {
+            Reply::Response { status, .. } => {
+                *status != 429 && !self.options.accept.contains(*status)
+            }
+            Reply::Failure(failure) => failure.kind == FailureKind::Protocol,
+        }
+    }
+
+    fn outcome(
+        &self,
+        index: u64,
+        url: String,
+        source: String,
+        answer: Answer,
+        elapsed: Duration,
+    ) -> Outcome {
+        let elapsed_ms = Some(u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX));
+        let common = Outcome {
+            index,
+            url,
+            verdict: Verdict::Error,
+            status: None,
+            final_url: Some(answer.final_url.to_string()),
+            redirects: answer.redirects,
+            method: Some(answer.method),
+            elapsed_ms,
+            attempts: 1,
+            error: None,
+            source,
+            headers: vec![None; self.options.capture.len()],
+        };
+        match answer.reply {
+            Reply::Response {
+                status,
+                headers,
+                cf_mitigated,
+            } => {
+                let (verdict, why) =
+                    Verdict::of_status(status, cf_mitigated.as_deref(), &self.options.accept);
+                Outcome {
+                    verdict,
+                    status: Some(status),
+                    error: why.map(str::to_string),
+                    headers,
+                    ..common
+                }
+            }
+            Reply::Failure(failure) => Outcome {
+                verdict: Verdict::Error,
+                error: Some(failure.text),
+                ..common
+            },
+        }
+    }
+
+    /// Sends `method` to `start` and follows redirects.
+    async fn follow(&self, method: Method, start: &Url, elapsed: &mut Duration) -> Answer {
+        let mut current = start.clone();
+        let mut visited: HashSet<Url> = HashSet::from([start.clone()]);
+        let mut redirects = 0u32;
+        let answer = |url: &Url, redirects, reply| Answer {
+            method,
+            final_url: url.clone(),
+            redirects,
+            reply,
+        };
+        loop {
+            let response = self.send(method, start, &current, elapsed).await;
+            let response = match response {
+                Ok(response) => response,
+                Err(failure) => return answer(&current, redirects, Reply::Failure(failure)),
+            };
+            let status = response.status();
+            let location = response.headers().get(LOCATION).cloned();
+            let (true, Some(location)) = (is_followed_redirect(status), location) else {
+                let reply = Reply::Response {
+                    status: status.as_u16(),
+                    cf_mitigated: header_text(response.headers(), "cf-mitigated"),
+                    headers: self.capture(response.headers()),
+                };
+                return answer(&current, redirects, reply);
+            };
+            // The body, if any, is dropped unread with the response.
+            drop(response);
+            let next = match location
+                .to_str()
+                .ok()
+                .and_then(|location| current.join(location.trim()).ok())
+            {
+                Some(next) => next,
+                None => {
+                    let failure = Failure::redirect(format!(
+                        "redirect with an invalid Location: {}",
+                        String::from_utf8_lossy(location.as_bytes())
+                    ));
+                    return answer(&current, redirects, Reply::Failure(failure));
+                }
+            };
+            if !matches!(next.scheme(), "http" | "https") {
+                let failure =
+                    Failure::redirect(format!("redirect to unsupported scheme {}:", next.scheme()));
+                return answer(&next, redirects + 1, Reply::Failure(failure));
+            }
+            if !visited.insert(next.clone()) {
+                let failure = Failure::redirect(format!("redirect loop at {next}"));
+                return answer(&next, redirects + 1, Reply::Failure(failure));
+            }
+            if redirects == self.options.max_redirects {
+                let failure = Failure::redirect(format!(
+                    "too many redirects (more than {})",
+                    self.options.max_redirects
+                ));
+                return answer(&next, redirects + 1, Reply::Failure(failure));
+            }
+            redirects += 1;
+            current = next;
+        }
+    }
+
+    /// Sends one request once its turn has come; the permit is given back as
+    /// soon as the response headers are in.
+    async fn send(
+        &self,
+        method: Method,
+        origin: &Url,
+        url: &Url,
+        elapsed: &mut Duration,
+    ) -> Result<reqwest::Response, Failure> {
+        let host = url.host_str().unwrap_or_default();
+        let _permit = self.limits.acquire(host).await;
+        let method = match method {
+            Method::Head => reqwest::Method::HEAD,
+            Method::Get => reqwest::Method::GET,
+        };
+        let mut request = self.client.request(method, url.clone());
+        if same_authority(origin, url) {
+            request = request.headers(self.options.headers.clone());
+        }
+        let started = Instant::now();
+        let result = request.send().await;
+        *elapsed += started.elapsed();
+        result.map_err(|err| Failure::from_reqwest(&err, &self.options))
+    }
+
+    fn capture(&self, headers: &HeaderMap) -> Vec<Option<String>> {
+        self.options
+            .capture
+            .iter()
+            .map(|name| {
+                // Several values of one header are joined as RFC 9110 allows,
+                // except Set-Cookie, whose dates contain commas.
+                let separator = if name == reqwest::header::SET_COOKIE {
+                    "\n"
+                } else {
+                    ", "
+                };
+                let mut joined: Option<String> = None;
+                for value in headers.get_all(name) {
+                    let text = String::from_utf8_lossy(value.as_bytes());
+                    match &mut joined {
+                        Some(all) => {
+                            all.push_str(separator);
+                            all.push_str(&text);
+                        }
+                        None => joined = Some(text.into_owned()),
+                    }
+                }
+                joined
+            })
+            .collect()
+    }
+}
+
+fn is_followed_redirect(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308)
+}
+
+fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+}
+
+/// Whether a redirect stays with the host the user's `-H` headers were meant
+/// for: same host and port, or the usual upgrade from http to https on the
+/// same host.
+fn same_authority(origin: &Url, url: &Url) -> bool {
+    if origin.host_str() != url.host_str() {
+        return false;
+    }
+    let ports = (origin.port_or_known_default(), url.port_or_known_default());
+    ports.0 == ports.1
+        || (origin.scheme() == "http" && url.scheme() == "https" && ports == (Some(80), Some(443)))
+}
+
+/// The last answer of one method's redirect chain.
+#[derive(Debug)]
+struct Answer {
+    method: Method,
+    final_url: Url,
+    redirects: u32,
+    reply: Reply,
+}
+
+#[derive(Debug)]
+enum Reply {
+    Response {
+        status: u16,
+        cf_mitigated: Option<String>,
+        headers: Vec<Option<String>>,
+    },
+    Failure(Failure),
+}
+
+/// Why no usable response came back, in a few words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub kind: FailureKind,
+    pub text: String,
+}
+
+/// Kinds of failure that the method policy and retries branch on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    Timeout,
+    Dns,
+    Refused,
+    Tls,
+    /// The connection broke or the answer was not HTTP: reset, closed early,
+    /// garbage. Servers that mishandle HEAD often do this.
+    Protocol,
+    Redirect,
+    Other,
+}
+
+impl Failure {
+    fn redirect(text: String) -> Failure {
+        Failure {
+            kind: FailureKind::Redirect,
+            text,
+        }
+    }
+
+    fn from_reqwest(err: &reqwest::Error, options: &CheckOptions) -> Failure {
+        let (kind, text) = describe(err, options);
+        Failure { kind, text }
+    }
+}
+
+/// Turns reqwest's nested error into a short, specific text by looking at
+/// the whole chain of causes, deepest first being the most specific.
+fn describe(err: &reqwest::Error, options: &CheckOptions) -> (FailureKind, String) {
+    let chain: Vec<&(dyn StdError + 'static)> = {
+        let mut chain = Vec::new();
+        let mut cause: Option<&(dyn StdError + 'static)> = Some(err);
+        while let Some(e) = cause {
+            chain.push(e);
+            cause = e.source();
+        }
+        chain
+    };
+    let deepest = chain.last().map(|e| e.to_string()).unwrap_or_default();
+
+    if err.is_timeout()
+        || chain
+            .iter()
+            .any(|e| is_io_kind(*e, io::ErrorKind::TimedOut))
+    {
+        return if err.is_connect() {
+            (
+                FailureKind::Timeout,
+                format!("connect timeout after {}", seconds(options.connect_timeout)),
+            )
+        } else {
+            (
+                FailureKind::Timeout,
+                format!("timeout after {}", seconds(options.timeout)),
+            )
+        };
+    }
+    if let Some(tls) = chain.iter().find_map(|e| e.downcast_ref::<rustls::Error>()) {
+        return (FailureKind::Tls, format!("tls: {tls}"));
+    }
+    if chain.iter().any(|e| e.to_string().starts_with("dns error")) {
+        let text = if deepest.contains("Name or service not known")
+            || deepest.contains("No address associated")
+            || deepest.contains("nodename nor servname")
+        {
+            "dns: no such host".to_string()
+        } else {
+            let detail = deepest
+                .strip_prefix("failed to lookup address information: ")
+                .unwrap_or(&deepest);
+            format!("dns: {detail}")
+        };
+        return (FailureKind::Dns, text);
+    }
+    for e in &chain {
+        if let Some(io) = e.downcast_ref::<io::Error>() {
+            let found = match io.kind() {
+                io::ErrorKind::ConnectionRefused => {
+                    Some((FailureKind::Refused, "connection refused"))
+                }
+                io::ErrorKind::ConnectionReset => Some((FailureKind::Protocol, "connection reset")),
+                io::ErrorKind::ConnectionAborted => {
+                    Some((FailureKind::Protocol, "connection aborted"))
+                }
+                io::ErrorKind::BrokenPipe => Some((FailureKind::Protocol, "connection reset")),
+                io::ErrorKind::HostUnreachable | io::ErrorKind::NetworkUnreachable => {
+                    Some((FailureKind::Refused, "network unreachable"))
+                }
+                _ => None,
+            };
+            if let Some((kind, text)) = found {
+                return (kind, text.to_string());
+            }
+        }
+    }
+    if let Some(hyper) = chain.iter().find_map(|e| e.downcast_ref::<hyper::Error>()) {
+        if hyper.is_incomplete_message() {
+            return (
+                FailureKind::Protocol,
+                "connection closed before a response".to_string(),
+            );
+        }
+        if hyper.is_parse() || hyper.is_parse_status() {
+            return (
+                FailureKind::Protocol,
+                format!("malformed response: {deepest}"),
+            );
+        }
+        return (FailureKind::Protocol, format!("http: {deepest}"));
+    }
+    (FailureKind::Other, deepest)
+}
+
+fn is_io_kind(e: &(dyn StdError + 'static), kind: io::ErrorKind) -> bool {
+    e.downcast_ref::<io::Error>()
+        .is_some_and(|io| io.kind() == kind)
+}
+
+/// `20s`, `2.5s`: how durations read in error texts.
+fn seconds(duration: Duration) -> String {
+    let secs = duration.as_secs_f64();
+    if secs.fract() == 0.0 {
+        format!("{secs:.0}s")
+    } else {
+        format!("{secs}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_follow_only_to_the_same_host() {
+        let url = |s| Url::parse(s).unwrap();
+        assert!(same_authority(
+            &url("http://a.test/x"),
+            &url("http://a.test/y")
+        ));
+        assert!(same_authority(
+            &url("http://a.test/"),
+            &url("https://a.test/")
+        ));
+        assert!(!same_authority(
+            &url("http://a.test/"),
+            &url("http://b.test/")
+        ));
+        assert!(!same_authority(
+            &url("http://a.test:8080/"),
+            &url("http://a.test:9090/")
+        ));
+        assert!(!same_authority(
+            &url("https://a.test/"),
+            &url("http://a.test/")
+        ));
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(seconds(Duration::from_secs(20)), "20s");
+        assert_eq!(seconds(Duration::from_millis(2500)), "2.5s");
+    }
+}

@@ -1,0 +1,224 @@
+//! Command-line flags. `--help` is the manual: every flag is documented
+//! where it is defined.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use headcheck::accept::Accept;
+use headcheck::check::MethodPolicy;
+use headcheck::report::Format;
+use regex::Regex;
+use reqwest::header::{HeaderName, HeaderValue};
+use url::Url;
+
+const AFTER_HELP: &str = "\
+Results: ok, broken (HTTP status not accepted), error (no usable HTTP status),
+invalid (not a URL), blocked (bot wall or rate limit), skipped (not http(s), or
+filtered out).
+
+Exit status: 0 every URL ok, blocked or skipped; 1 at least one broken, error or
+invalid (blocked too with --strict; never with --no-fail); 2 usage or input
+error; 130 interrupted.";
+
+/// Check many URLs concurrently with HEAD requests and report each one's
+/// status, outcome and chosen response headers as CSV or JSON.
+#[derive(Debug, Parser)]
+#[command(name = "headcheck", version, after_help = AFTER_HELP)]
+pub struct Args {
+    /// URLs (http:// or https://), files with one URL per line, or - for
+    /// standard input. Without INPUT, a piped standard input is read.
+    #[arg(value_name = "INPUT")]
+    pub inputs: Vec<String>,
+
+    /// Write the report to PATH instead of standard output. Repeat to write
+    /// several reports (e.g. -o report.csv -o report.jsonl).
+    #[arg(short = 'o', long = "output", value_name = "PATH")]
+    pub outputs: Vec<PathBuf>,
+
+    /// Report format [default: from the output file's extension (.csv,
+    /// .json, .jsonl), else csv].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+
+    /// Which requests to send. auto: HEAD, and GET to confirm any answer
+    /// that is not accepted (many servers mishandle HEAD); head: HEAD only;
+    /// get: GET only. Bodies are never downloaded.
+    #[arg(long, value_enum, default_value_t = MethodPolicy::Auto)]
+    pub method: MethodPolicy,
+
+    /// Redirect hops to follow before giving up with an error.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub max_redirects: u32,
+
+    /// Seconds each request may take until its response headers arrive
+    /// (connecting is limited to at most 10 seconds of it).
+    #[arg(long, value_name = "SECS", default_value = "20", value_parser = parse_seconds)]
+    pub timeout: Duration,
+
+    /// Requests in flight at once, in total.
+    #[arg(short = 'c', long, value_name = "N", default_value_t = 128,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub concurrency: u32,
+
+    /// Extra request header, like curl: -H 'Authorization: Bearer x'.
+    /// Repeatable. Sent only to the input URL's host, never to another host
+    /// after a redirect.
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE", value_parser = parse_header)]
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+
+    /// User-Agent header sent with every request.
+    #[arg(long, value_name = "TEXT",
+          default_value = concat!("headcheck/", env!("CARGO_PKG_VERSION")))]
+    pub user_agent: String,
+
+    /// Accept invalid TLS certificates (self-signed, expired, wrong name).
+    #[arg(short = 'k', long)]
+    pub insecure: bool,
+
+    /// Connect to ADDR for HOST, like curl: --resolve docs.test:443:127.0.0.1.
+    /// Repeatable. HOST may be an internationalised name. The port of the URL
+    /// is always used, so the entry applies to HOST on any port.
+    #[arg(long, value_name = "HOST:PORT:ADDR", value_parser = parse_resolve)]
+    pub resolve: Vec<(String, SocketAddr)>,
+
+    /// Statuses that count as ok, judged on the final response after
+    /// redirects: single statuses and ranges, A..=B inclusive, A..B
+    /// exclusive.
+    #[arg(long, value_name = "LIST", default_value = "200..=299")]
+    pub accept: Accept,
+
+    /// Only check URLs matching REGEX; others are reported as skipped.
+    /// Repeatable (a URL matching any of them is checked).
+    #[arg(long, value_name = "REGEX")]
+    pub include: Vec<Regex>,
+
+    /// Skip URLs matching REGEX (reported as skipped). Repeatable.
+    #[arg(long, value_name = "REGEX")]
+    pub exclude: Vec<Regex>,
+
+    /// Response headers to record, one column each, comma-separated and
+    /// repeatable; --capture '' records none.
+    #[arg(
+        long,
+        value_name = "NAMES",
+        default_value = "content-type,content-length,last-modified"
+    )]
+    pub capture: Vec<String>,
+
+    /// Write rows as checks finish instead of in input order.
+    #[arg(long)]
+    pub unordered: bool,
+
+    /// Do not show the progress bar (it is shown only when standard error is
+    /// a terminal anyway).
+    #[arg(long)]
+    pub no_progress: bool,
+
+    /// Print nothing but the report: no progress bar, no summary.
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Exit 0 even when URLs are broken, in error or invalid.
+    #[arg(long, conflicts_with = "strict")]
+    pub no_fail: bool,
+
+    /// Exit 1 for blocked URLs too.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+impl Args {
+    /// The capture list: lower-case, valid and distinct header names.
+    pub fn capture_names(&self) -> Result<Vec<HeaderName>, String> {
+        let mut names: Vec<HeaderName> = Vec::new();
+        for name in self.capture.iter().flat_map(|list| list.split(',')) {
+            let name = name.trim().to_ascii_lowercase();
+            if name.is_empty() {
+                continue;
+            }
+            let header = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| format!("--capture: {name:?} is not a header name"))?;
+            if !names.contains(&header) {
+                names.push(header);
+            }
+        }
+        Ok(names)
+    }
+}
+
+fn parse_seconds(text: &str) -> Result<Duration, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|secs| secs.is_finite() && *secs > 0.0 && *secs <= 86_400.0)
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| format!("{text:?} is not a number of seconds between 0 and 86400"))
+}
+
+fn parse_header(text: &str) -> Result<(HeaderName, HeaderValue), String> {
+    let (name, value) = text
+        .split_once(':')
+        .ok_or_else(|| format!("{text:?}: expected 'Name: value'"))?;
+    let name = HeaderName::from_bytes(name.trim().as_bytes())
+        .map_err(|_| format!("{:?} is not a header name", name.trim()))?;
+    let value = HeaderValue::from_str(value.trim())
+        .map_err(|_| format!("the value of {name} has characters a header cannot hold"))?;
+    Ok((name, value))
+}
+
+fn parse_resolve(text: &str) -> Result<(String, SocketAddr), String> {
+    let bad = || format!("{text:?}: expected HOST:PORT:ADDR, e.g. docs.test:443:127.0.0.1");
+    let (host, rest) = text.split_once(':').ok_or_else(bad)?;
+    let (port, addr) = rest.split_once(':').ok_or_else(bad)?;
+    let port: u16 = port.parse().map_err(|_| bad())?;
+    let addr = addr.trim_start_matches('[').trim_end_matches(']');
+    let ip: IpAddr = addr.parse().map_err(|_| bad())?;
+    // Requests use a host's ASCII (punycode) form; accept either form here.
+    let ascii = Url::parse(&format!("http://{host}/"))
+        .ok()
+        .and_then(|url| url.host_str().map(str::to_string))
+        .filter(|h| !h.is_empty())
+        .ok_or_else(bad)?;
+    Ok((ascii, SocketAddr::new(ip, port)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolve_accepts_ipv4_ipv6_and_unicode_hosts() {
+        let (host, addr) = parse_resolve("docs.test:8080:127.0.0.1").unwrap();
+        assert_eq!(
+            (host.as_str(), addr.to_string().as_str()),
+            ("docs.test", "127.0.0.1:8080")
+        );
+        let (_, addr) = parse_resolve("v6.test:443:[::1]").unwrap();
+        assert_eq!(addr.to_string(), "[::1]:443");
+        let (host, _) = parse_resolve("bücher.test:80:127.0.0.1").unwrap();
+        assert_eq!(host, "xn--bcher-kva.test");
+        assert!(parse_resolve("docs.test:127.0.0.1").is_err());
+        assert!(parse_resolve("docs.test:x:127.0.0.1").is_err());
+    }
+
+    #[test]
+    fn headers_parse_like_curl() {
+        let (name, value) = parse_header("Authorization:  Bearer abc").unwrap();
+        assert_eq!(
+            (name.as_str(), value.to_str().unwrap()),
+            ("authorization", "Bearer abc")
+        );
+        assert!(parse_header("no colon").is_err());
+        assert!(parse_header("bad name: x").is_err());
+    }
+
+    #[test]
+    fn seconds_must_be_positive() {
+        assert_eq!(parse_seconds("2.5").unwrap(), Duration::from_millis(2500));
+        assert!(parse_seconds("0").is_err());
+        assert!(parse_seconds("-1").is_err());
+        assert!(parse_seconds("x").is_err());
+    }
+}

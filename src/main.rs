@@ -1,0 +1,11 @@
+//! The `headcheck` command: parse flags, run, map the outcome to an exit
+//! status. Everything else lives in `app` and the library.
+
+mod app;
+mod cli;
+mod progress;
+mod summary;
+
+fn main() {
+    std::process::exit(app::main());
+}

@@ -1,0 +1,230 @@
+//! The run: targets in, report rows out.
+//!
+//! Every target becomes a task; tasks wait for their turn in
+//! [`crate::limits`] before each request. Rows are handed to the report in
+//! input order (or completion order with `unordered`) as soon as order
+//! allows. How far ahead of the oldest unfinished URL the run may go is
+//! bounded by a window, so memory stays flat however long the input is,
+//! while one hanging URL still lets thousands of others be checked.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::io;
+use std::panic::AssertUnwindSafe;
+
+use futures::FutureExt;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+use crate::check::Checker;
+use crate::input::{InputError, Target};
+use crate::outcome::{Outcome, Verdict};
+
+/// How far ahead of the oldest unfinished URL a run may admit new ones.
+/// Each finished-but-unwritten row costs a few hundred bytes, so this bounds
+/// the reorder buffer to a few MiB.
+pub const DEFAULT_WINDOW: usize = 16 * 1024;
+
+#[derive(Debug, Clone, Copy)]
+pub struct RunOptions {
+    /// Rows in input order (true) or completion order (false).
+    pub ordered: bool,
+    pub window: usize,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            ordered: true,
+            window: DEFAULT_WINDOW,
+        }
+    }
+}
+
+/// Receives what the run produces.
+pub trait Observer {
+    /// A check finished (completion order); for progress.
+    fn finished(&mut self, outcome: &Outcome);
+    /// A row is due in the report. An error (such as a closed stdout) stops
+    /// the run.
+    fn emit(&mut self, outcome: Outcome) -> io::Result<()>;
+    /// Every row due so far has been emitted.
+    fn flush(&mut self) -> io::Result<()>;
+    /// The input is fully read: `count` targets in all.
+    fn input_done(&mut self, count: u64);
+}
+
+/// How a run ended.
+#[derive(Debug)]
+pub enum RunEnd {
+    /// Every target was checked and written.
+    Complete,
+    /// The stop signal fired: finished rows were written, the rest dropped.
+    Interrupted,
+    /// The report could not be written (e.g. a closed pipe).
+    OutputFailed(io::Error),
+    /// An input could not be read to the end; what was read was checked.
+    InputFailed(InputError),
+}
+
+/// Checks every target from `targets` and reports to `observer`, until the
+/// input is exhausted or `stop` completes.
+pub async fn run<O: Observer>(
+    checker: Checker,
+    mut targets: mpsc::Receiver<Result<Target, InputError>>,
+    options: RunOptions,
+    observer: &mut O,
+    stop: impl Future<Output = ()>,
+) -> RunEnd {
+    let window = options.window.max(1) as u64;
+    let mut tasks: JoinSet<Outcome> = JoinSet::new();
+    let mut order = Reorder::default();
+    let mut admitted = 0u64;
+    let mut input_open = true;
+    let mut input_error = None;
+    tokio::pin!(stop);
+
+    loop {
+        if !input_open && tasks.is_empty() {
+            break;
+        }
+        let room = if options.ordered {
+            admitted - order.next < window
+        } else {
+            (tasks.len() as u64) < window
+        };
+        tokio::select! {
+            biased;
+            () = &mut stop => {
+                tasks.abort_all();
+                // Finished rows are kept (in order, skipping the unfinished
+                // ones) so that an interrupted report is still useful and
+                // `--resume` checks only what is missing.
+                let result = order
+                    .drain_all()
+                    .try_for_each(|outcome| observer.emit(outcome))
+                    .and_then(|()| observer.flush());
+                return match result {
+                    Ok(()) => RunEnd::Interrupted,
+                    Err(e) => RunEnd::OutputFailed(e),
+                };
+            }
+            Some(joined) = tasks.join_next(), if !tasks.is_empty() => {
+                let Ok(outcome) = joined else {
+                    // Tasks are only cancelled by abort_all above, and panics
+                    // are caught inside the task.
+                    continue;
+                };
+                observer.finished(&outcome);
+                let written = if options.ordered {
+                    order.push(outcome);
+                    order
+                        .drain_ready()
+                        .try_for_each(|outcome| observer.emit(outcome))
+                } else {
+                    observer.emit(outcome)
+                };
+                if let Err(e) = written.and_then(|()| observer.flush()) {
+                    tasks.abort_all();
+                    return RunEnd::OutputFailed(e);
+                }
+            }
+            item = targets.recv(), if input_open && room => match item {
+                Some(Ok(target)) => {
+                    admitted += 1;
+                    tasks.spawn(check_caught(checker.clone(), target));
+                }
+                Some(Err(e)) => {
+                    input_error = Some(e);
+                    input_open = false;
+                    observer.input_done(admitted);
+                }
+                None => {
+                    input_open = false;
+                    observer.input_done(admitted);
+                }
+            },
+        }
+    }
+    match input_error {
+        Some(e) => RunEnd::InputFailed(e),
+        None => RunEnd::Complete,
+    }
+}
+
+/// Checks one target; a bug that panics becomes an `error` row rather than a
+/// lost one.
+async fn check_caught(checker: Checker, target: Target) -> Outcome {
+    let (index, text, source) = (target.index, target.text.clone(), target.source.clone());
+    let captured = checker.options().capture.len();
+    match AssertUnwindSafe(checker.check(target)).catch_unwind().await {
+        Ok(outcome) => outcome,
+        Err(_) => Outcome::unchecked(
+            index,
+            text,
+            source,
+            Verdict::Error,
+            "internal error: the check panicked".to_string(),
+            captured,
+        ),
+    }
+}
+
+/// Holds finished rows until every earlier row is written.
+#[derive(Default)]
+struct Reorder {
+    /// Index of the next row due.
+    next: u64,
+    waiting: BTreeMap<u64, Outcome>,
+}
+
+impl Reorder {
+    fn push(&mut self, outcome: Outcome) {
+        self.waiting.insert(outcome.index, outcome);
+    }
+
+    /// The rows that are now due, in order.
+    fn drain_ready(&mut self) -> impl Iterator<Item = Outcome> + '_ {
+        std::iter::from_fn(move || {
+            let outcome = self.waiting.remove(&self.next)?;
+            self.next += 1;
+            Some(outcome)
+        })
+    }
+
+    /// Every finished row, in order, gaps skipped.
+    fn drain_all(&mut self) -> impl Iterator<Item = Outcome> + '_ {
+        std::mem::take(&mut self.waiting).into_values()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(index: u64) -> Outcome {
+        Outcome::unchecked(
+            index,
+            format!("u{index}"),
+            "t".into(),
+            Verdict::Ok,
+            String::new(),
+            0,
+        )
+    }
+
+    #[test]
+    fn reorder_releases_rows_in_input_order() {
+        let mut order = Reorder::default();
+        order.push(row(2));
+        order.push(row(1));
+        assert_eq!(order.drain_ready().count(), 0);
+        order.push(row(0));
+        let ready: Vec<u64> = order.drain_ready().map(|o| o.index).collect();
+        assert_eq!(ready, [0, 1, 2]);
+        order.push(row(5));
+        order.push(row(4));
+        let rest: Vec<u64> = order.drain_all().map(|o| o.index).collect();
+        assert_eq!(rest, [4, 5]);
+    }
+}
