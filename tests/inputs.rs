@@ -1,0 +1,185 @@
+//! Inputs: URL arguments, list files, standard input; invalid and skipped
+//! entries; deduplication; include/exclude patterns.
+
+mod support;
+
+use std::io::Write;
+
+use support::{Reply, Server, headcheck, run};
+
+fn ok_server() -> Server {
+    Server::start(|_| Reply::ok())
+}
+
+#[test]
+fn url_arguments_are_checked_with_source_argv() {
+    let server = ok_server();
+    let (csv, _, code) = run(&[&server.url("/a"), &server.url("/b")]);
+    assert_eq!(code, 0);
+    assert_eq!(csv.col("url"), [server.url("/a"), server.url("/b")]);
+    assert_eq!(csv.col("result"), ["ok", "ok"]);
+    assert_eq!(csv.col("source"), ["argv", "argv"]);
+}
+
+#[test]
+fn list_file_tolerates_bom_crlf_comments_blanks_and_whitespace() {
+    let server = ok_server();
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    write!(
+        file,
+        "\u{feff}{}\r\n\r\n# a comment\n   \n  {}  \t\r\n{}",
+        server.url("/one"),
+        server.url("/two"),
+        server.url("/three")
+    )
+    .unwrap();
+    let path = file.path().to_str().unwrap();
+    let (csv, _, code) = run(&[path]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        csv.col("url"),
+        [server.url("/one"), server.url("/two"), server.url("/three")]
+    );
+    assert_eq!(
+        csv.col("source"),
+        [
+            format!("{path}:1"),
+            format!("{path}:5"),
+            format!("{path}:6")
+        ]
+    );
+    assert_eq!(server.seen().len(), 3);
+}
+
+#[test]
+fn dash_reads_standard_input() {
+    let server = ok_server();
+    let input = format!("{}\n# skip me\n{}\n", server.url("/x"), server.url("/y"));
+    let output = headcheck().arg("-").write_stdin(input).output().unwrap();
+    let csv = support::Csv::parse(&output.stdout);
+    assert_eq!(csv.col("url"), [server.url("/x"), server.url("/y")]);
+    assert_eq!(csv.col("source"), ["stdin:1", "stdin:3"]);
+}
+
+#[test]
+fn piped_standard_input_is_read_without_arguments() {
+    let server = ok_server();
+    let output = headcheck()
+        .write_stdin(format!("{}\n", server.url("/piped")))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let csv = support::Csv::parse(&output.stdout);
+    assert_eq!(csv.col("url"), [server.url("/piped")]);
+    assert_eq!(csv.col("source"), ["stdin:1"]);
+}
+
+#[test]
+fn invalid_lines_become_invalid_rows_with_their_source() {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    writeln!(
+        file,
+        "not a url\nwww.example.test/no-scheme\nhttp://\n=cmd|' /C calc'!A0"
+    )
+    .unwrap();
+    let path = file.path().to_str().unwrap();
+    let (csv, stderr, code) = run(&[path]);
+    assert_eq!(code, 1, "invalid input fails the run");
+    assert_eq!(csv.col("result"), ["invalid"; 4]);
+    assert_eq!(csv.get(0, "url"), "not a url");
+    assert_eq!(csv.get(0, "source"), format!("{path}:1"));
+    assert!(
+        csv.get(1, "error").contains("no scheme"),
+        "{:?}",
+        csv.rows[1]
+    );
+    assert_eq!(csv.get(0, "status"), "");
+    assert_eq!(csv.get(0, "attempts"), "0");
+    // Input text that looks like a formula is neutralised in the CSV.
+    assert_eq!(csv.get(3, "url"), "'=cmd|' /C calc'!A0");
+    assert!(stderr.contains("4 invalid"), "{stderr}");
+}
+
+#[test]
+fn binary_garbage_lines_are_invalid_rows_not_a_crash() {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    file.write_all(b"\x00\xff\xfe garbage \x80\n\x1b[31mred\n")
+        .unwrap();
+    let (csv, _, code) = run(&[file.path().to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(csv.col("result"), ["invalid", "invalid"]);
+}
+
+#[test]
+fn other_schemes_are_skipped_and_do_not_fail_the_run() {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    writeln!(
+        file,
+        "mailto:someone@example.test\ntel:+123\nftp://files.example.test/a\njavascript:void(0)\ndata:text/plain,hi\nfile:///etc/passwd"
+    )
+    .unwrap();
+    let (csv, _, code) = run(&[file.path().to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert_eq!(csv.col("result"), ["skipped"; 6]);
+    assert!(csv.get(0, "error").contains("mailto"));
+    assert_eq!(csv.get(0, "method"), "");
+}
+
+#[test]
+fn each_distinct_url_is_checked_and_reported_once() {
+    let server = ok_server();
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    let a = server.url("/a");
+    let b = server.url("/b");
+    // The same URL spelled differently (scheme and host case) is one URL.
+    let a_upper = a.replace("http://", "HTTP://");
+    writeln!(file, "{a}\n{b}\n{a}\n{a_upper}\n{b}").unwrap();
+    let path = file.path().to_str().unwrap();
+    let (csv, _, _) = run(&[path, &a]);
+    assert_eq!(csv.col("url"), [a.as_str(), b.as_str()]);
+    assert_eq!(
+        csv.col("source"),
+        [format!("{path}:1"), format!("{path}:2")]
+    );
+    assert_eq!(server.seen_at("/a").len(), 1);
+    assert_eq!(server.seen_at("/b").len(), 1);
+}
+
+#[test]
+fn exclude_and_include_patterns_skip_urls() {
+    let server = ok_server();
+    let (csv, _, code) = run(&[
+        "--include",
+        "/docs/",
+        "--exclude",
+        "draft",
+        &server.url("/docs/a"),
+        &server.url("/docs/draft"),
+        &server.url("/blog/b"),
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(csv.col("result"), ["ok", "skipped", "skipped"]);
+    assert!(csv.get(1, "error").contains("--exclude draft"));
+    assert!(csv.get(2, "error").contains("--include"));
+    assert_eq!(server.seen().len(), 1, "skipped URLs are not requested");
+}
+
+#[test]
+fn overlong_line_is_an_invalid_row_and_the_rest_is_read() {
+    let server = ok_server();
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    let long = format!("http://a.test/{}", "x".repeat(100 * 1024));
+    writeln!(file, "{long}\n{}", server.url("/after")).unwrap();
+    let (csv, _, _) = run(&[file.path().to_str().unwrap()]);
+    assert_eq!(csv.col("result"), ["invalid", "ok"]);
+    assert!(csv.get(0, "error").contains("line longer than"));
+}
+
+#[test]
+fn empty_file_gives_an_empty_report() {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let (csv, stderr, code) = run(&[file.path().to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(csv.rows.is_empty());
+    assert!(stderr.contains("no URLs found"), "{stderr}");
+}

@@ -1,0 +1,337 @@
+//! Test support: in-process HTTP servers on 127.0.0.1 and a way to run the
+//! real binary and read its report.
+#![allow(dead_code)]
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use futures::StreamExt;
+use http_body_util::{BodyExt, Empty, Full, StreamBody, combinators::BoxBody};
+use hyper::body::Frame;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::runtime::Runtime;
+
+/// A request as the server saw it.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub method: String,
+    /// Path and query.
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Seen {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+type Wait = Pin<Box<dyn Future<Output = ()> + Send>>;
+type Body = BoxBody<Bytes, Infallible>;
+
+/// What the server answers.
+pub struct Reply {
+    status: u16,
+    headers: Vec<(String, Vec<u8>)>,
+    body: Body,
+    wait: Option<Wait>,
+}
+
+impl Reply {
+    pub fn status(status: u16) -> Reply {
+        Reply {
+            status,
+            headers: Vec::new(),
+            body: Empty::new().boxed(),
+            wait: None,
+        }
+    }
+
+    pub fn ok() -> Reply {
+        Reply::status(200)
+    }
+
+    pub fn redirect(status: u16, location: &str) -> Reply {
+        Reply::status(status).header("location", location)
+    }
+
+    pub fn header(mut self, name: &str, value: impl AsRef<[u8]>) -> Reply {
+        self.headers
+            .push((name.to_string(), value.as_ref().to_vec()));
+        self
+    }
+
+    pub fn body(mut self, body: impl Into<Bytes>) -> Reply {
+        self.body = Full::new(body.into()).boxed();
+        self
+    }
+
+    /// A body of `total` bytes produced lazily; `sent` counts what the
+    /// server actually produced.
+    pub fn huge_body(mut self, total: u64, sent: Arc<std::sync::atomic::AtomicU64>) -> Reply {
+        const CHUNK: usize = 64 * 1024;
+        let chunk = Bytes::from(vec![b'x'; CHUNK]);
+        let chunks = total / CHUNK as u64;
+        let stream = futures::stream::iter(0..chunks).map(move |_| {
+            sent.fetch_add(CHUNK as u64, std::sync::atomic::Ordering::SeqCst);
+            Ok::<_, Infallible>(Frame::data(chunk.clone()))
+        });
+        self.body = BodyExt::boxed(StreamBody::new(stream));
+        self.header("content-length", (chunks * CHUNK as u64).to_string())
+    }
+
+    /// Answer only once `until` completes.
+    pub fn after(mut self, until: impl Future<Output = ()> + Send + 'static) -> Reply {
+        self.wait = Some(Box::pin(until));
+        self
+    }
+
+    /// Never answer.
+    pub fn hang() -> Reply {
+        Reply::ok().after(std::future::pending())
+    }
+}
+
+pub type Handler = Arc<dyn Fn(&Seen) -> Reply + Send + Sync>;
+
+/// An HTTP/1.1 server on 127.0.0.1:0 with its own runtime; it stops when
+/// dropped.
+pub struct Server {
+    pub addr: SocketAddr,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    runtime: Option<Runtime>,
+}
+
+impl Server {
+    pub fn start(handler: impl Fn(&Seen) -> Reply + Send + Sync + 'static) -> Server {
+        let handler: Handler = Arc::new(handler);
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let listener = runtime.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let log = Arc::clone(&seen);
+        runtime.spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let handler = Arc::clone(&handler);
+                let log = Arc::clone(&log);
+                tokio::spawn(async move {
+                    let service = service_fn(move |req: Request<hyper::body::Incoming>| {
+                        let handler = Arc::clone(&handler);
+                        let log = Arc::clone(&log);
+                        async move {
+                            let seen = Seen {
+                                method: req.method().to_string(),
+                                path: req
+                                    .uri()
+                                    .path_and_query()
+                                    .map(|p| p.to_string())
+                                    .unwrap_or_default(),
+                                headers: req
+                                    .headers()
+                                    .iter()
+                                    .map(|(n, v)| {
+                                        (
+                                            n.to_string(),
+                                            String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                                        )
+                                    })
+                                    .collect(),
+                            };
+                            log.lock().unwrap().push(seen.clone());
+                            let reply = handler(&seen);
+                            if let Some(wait) = reply.wait {
+                                wait.await;
+                            }
+                            let mut response = Response::builder().status(reply.status);
+                            for (name, value) in reply.headers {
+                                response = response.header(name, value);
+                            }
+                            Ok::<_, Infallible>(response.body(reply.body).unwrap())
+                        }
+                    });
+                    let _ = http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Server {
+            addr,
+            seen,
+            runtime: Some(runtime),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// Every request seen so far, in arrival order.
+    pub fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+
+    /// Requests seen for one path.
+    pub fn seen_at(&self, path: &str) -> Vec<Seen> {
+        self.seen().into_iter().filter(|s| s.path == path).collect()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// A TCP server that hands each connection to `serve` (for servers that do
+/// not speak proper HTTP).
+pub struct RawServer {
+    pub addr: SocketAddr,
+    runtime: Option<Runtime>,
+}
+
+impl RawServer {
+    pub fn start<F, Fut>(serve: F) -> RawServer
+    where
+        F: Fn(TcpStream) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let listener = runtime.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let serve = Arc::new(serve);
+        runtime.spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(serve(stream));
+            }
+        });
+        RawServer {
+            addr,
+            runtime: Some(runtime),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+}
+
+impl Drop for RawServer {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// A 127.0.0.1 port with nothing listening on it.
+pub fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// The real binary, with a clean environment for proxies.
+pub fn headcheck() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("headcheck").unwrap();
+    for var in [
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.timeout(std::time::Duration::from_secs(120));
+    cmd
+}
+
+/// One parsed CSV report.
+#[derive(Debug)]
+pub struct Csv {
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Csv {
+    pub fn parse(text: &[u8]) -> Csv {
+        let mut reader = csv::Reader::from_reader(text);
+        let headers = reader
+            .headers()
+            .unwrap()
+            .iter()
+            .map(str::to_string)
+            .collect();
+        let rows = reader
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_string).collect())
+            .collect();
+        Csv { headers, rows }
+    }
+
+    fn column(&self, name: &str) -> usize {
+        self.headers
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no column {name} in {:?}", self.headers))
+    }
+
+    /// The value of `column` in row `row`.
+    pub fn get(&self, row: usize, column: &str) -> &str {
+        &self.rows[row][self.column(column)]
+    }
+
+    /// One column, all rows.
+    pub fn col(&self, column: &str) -> Vec<&str> {
+        let i = self.column(column);
+        self.rows.iter().map(|r| r[i].as_str()).collect()
+    }
+
+    /// The row whose `url` is `url`.
+    pub fn row(&self, url: &str) -> usize {
+        let i = self.column("url");
+        self.rows
+            .iter()
+            .position(|r| r[i] == url)
+            .unwrap_or_else(|| panic!("no row for {url}"))
+    }
+}
+
+/// Runs headcheck with `args`, returning the CSV report, stderr and exit
+/// status.
+pub fn run(args: &[&str]) -> (Csv, String, i32) {
+    let output = headcheck().args(args).output().unwrap();
+    let code = output.status.code().unwrap_or(-1);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "headcheck panicked: {stderr}");
+    (Csv::parse(&output.stdout), stderr, code)
+}
