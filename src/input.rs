@@ -55,17 +55,24 @@ pub enum Input {
 }
 
 impl Input {
-    /// Interprets one INPUT argument: `-` is stdin, anything with an http(s)
-    /// scheme is a URL, anything else is a path.
+    /// Interprets one INPUT argument: `-` is stdin, an http(s) URL is a URL,
+    /// an existing path is a file, and any other `scheme:` text is a URL too
+    /// (so `mailto:x` becomes a `skipped` row, not a missing file).
     pub fn from_arg(arg: &str) -> Input {
         if arg == "-" {
             return Input::Stdin;
         }
         let lower = arg.get(..8).unwrap_or(arg).to_ascii_lowercase();
         if lower.starts_with("http://") || lower.starts_with("https://") {
+            return Input::Url(arg.to_string());
+        }
+        let path = PathBuf::from(arg);
+        // A one-letter scheme is a Windows drive (`C:\list.txt`), not a URL.
+        let has_scheme = Url::parse(arg).is_ok_and(|url| url.scheme().len() > 1);
+        if has_scheme && !path.exists() {
             Input::Url(arg.to_string())
         } else {
-            Input::File(PathBuf::from(arg))
+            Input::File(path)
         }
     }
 }
@@ -508,6 +515,24 @@ mod tests {
             classify_entry("http://a.test/blog/", &filter),
             TargetKind::Skipped(_)
         ));
+    }
+
+    #[test]
+    fn arguments_are_urls_files_or_stdin() {
+        assert_eq!(Input::from_arg("-"), Input::Stdin);
+        assert_eq!(
+            Input::from_arg("HTTPS://a.test/"),
+            Input::Url("HTTPS://a.test/".into())
+        );
+        assert_eq!(
+            Input::from_arg("mailto:a@b.test"),
+            Input::Url("mailto:a@b.test".into())
+        );
+        assert_eq!(Input::from_arg("urls.txt"), Input::File("urls.txt".into()));
+        assert_eq!(
+            Input::from_arg("c:list.txt"),
+            Input::File("c:list.txt".into())
+        );
     }
 
     #[test]

@@ -61,7 +61,7 @@ pub struct Report {
 }
 
 enum Sink {
-    Csv(csv::Writer<Box<dyn Write + Send>>),
+    Csv(Box<csv::Writer<Box<dyn Write + Send>>>),
     Json {
         out: Box<dyn Write + Send>,
         rows: u64,
@@ -93,7 +93,7 @@ impl Report {
             Format::Csv => {
                 let mut writer = csv::WriterBuilder::new().from_writer(out);
                 writer.write_record(&columns).map_err(csv_io)?;
-                Sink::Csv(writer)
+                Sink::Csv(Box::new(writer))
             }
             Format::Json => Sink::Json { out, rows: 0 },
             Format::Jsonl => Sink::Jsonl(out),

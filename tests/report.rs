@@ -1,0 +1,350 @@
+//! The report: columns, captured headers, formats, outputs, ordering,
+//! spreadsheet safety; the summary, progress and exit statuses.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use support::{Csv, Reply, Server, headcheck, run};
+
+const COLUMNS: [&str; 10] = [
+    "url",
+    "result",
+    "status",
+    "final_url",
+    "redirects",
+    "method",
+    "elapsed_ms",
+    "attempts",
+    "error",
+    "source",
+];
+
+#[test]
+fn csv_has_the_documented_columns_in_order() {
+    let server = Server::start(|_| {
+        Reply::ok()
+            .header("content-type", "text/html; charset=utf-8")
+            .header("last-modified", "Tue, 24 Nov 2026 10:00:00 GMT")
+            .body("hello")
+    });
+    let (csv, _, _) = run(&[&server.url("/")]);
+    let mut expected: Vec<&str> = COLUMNS.to_vec();
+    expected.extend(["content-type", "content-length", "last-modified"]);
+    assert_eq!(csv.headers, expected);
+    let row = &csv.rows[0];
+    assert_eq!(row[0], server.url("/"));
+    assert_eq!(row[1..6], ["ok", "200", &server.url("/"), "0", "HEAD"]);
+    assert!(row[6].parse::<u64>().is_ok(), "elapsed_ms {:?}", row[6]);
+    assert_eq!(
+        row[7..],
+        [
+            "1",
+            "",
+            "argv",
+            "text/html; charset=utf-8",
+            "5",
+            "Tue, 24 Nov 2026 10:00:00 GMT"
+        ]
+    );
+}
+
+#[test]
+fn capture_picks_headers_and_joins_repeated_values() {
+    let server = Server::start(|_| {
+        Reply::ok()
+            .header("x-served-by", "cache-a")
+            .header("x-served-by", "cache-b")
+            .header("set-cookie", "a=1; Expires=Wed, 21 Oct 2026 07:28:00 GMT")
+            .header("set-cookie", "b=2")
+    });
+    let (csv, _, _) = run(&[
+        "--capture",
+        "X-Served-By",
+        "--capture",
+        "set-cookie,etag",
+        &server.url("/"),
+    ]);
+    assert_eq!(csv.headers[10..], ["x-served-by", "set-cookie", "etag"]);
+    assert_eq!(csv.get(0, "x-served-by"), "cache-a, cache-b");
+    assert_eq!(
+        csv.get(0, "set-cookie"),
+        "a=1; Expires=Wed, 21 Oct 2026 07:28:00 GMT\nb=2"
+    );
+    assert_eq!(csv.get(0, "etag"), "");
+}
+
+#[test]
+fn capture_empty_records_no_headers() {
+    let server = Server::start(|_| Reply::ok());
+    let (csv, _, _) = run(&["--capture", "", &server.url("/")]);
+    assert_eq!(csv.headers, COLUMNS);
+}
+
+#[test]
+fn formula_like_server_text_is_neutralised_in_csv() {
+    let server = Server::start(|_| {
+        Reply::ok()
+            .header("content-type", "=HYPERLINK(\"http://evil.test\",\"x\")")
+            .header("x-plus", "+1")
+    });
+    let (csv, _, _) = run(&["--capture", "content-type,x-plus", &server.url("/")]);
+    assert_eq!(
+        csv.get(0, "content-type"),
+        "'=HYPERLINK(\"http://evil.test\",\"x\")"
+    );
+    assert_eq!(csv.get(0, "x-plus"), "'+1");
+}
+
+#[test]
+fn output_files_take_their_format_from_the_extension() {
+    let server = Server::start(|seen| match seen.path.as_str() {
+        "/gone" => Reply::status(404),
+        _ => Reply::ok().header("content-type", "text/plain"),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let csv_path = dir.path().join("report.csv");
+    let json_path = dir.path().join("report.json");
+    let jsonl_path = dir.path().join("report.jsonl");
+    let output = headcheck()
+        .args(["-o", csv_path.to_str().unwrap()])
+        .args(["-o", json_path.to_str().unwrap()])
+        .args(["-o", jsonl_path.to_str().unwrap()])
+        .args([server.url("/ok"), server.url("/gone")])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty(), "nothing on stdout with -o");
+
+    let csv = Csv::parse(&std::fs::read(&csv_path).unwrap());
+    assert_eq!(csv.col("result"), ["ok", "broken"]);
+
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&json_path).unwrap()).unwrap();
+    let rows = json.as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    let keys: Vec<&String> = rows[0].as_object().unwrap().keys().collect();
+    let mut expected: Vec<&str> = COLUMNS.to_vec();
+    expected.extend(["content-type", "content-length", "last-modified"]);
+    assert_eq!(keys, expected, "JSON keys are the CSV columns, in order");
+    assert_eq!(rows[0]["status"], 200);
+    assert_eq!(rows[0]["content-type"], "text/plain");
+    assert_eq!(rows[1]["result"], "broken");
+    assert_eq!(rows[1]["status"], 404);
+    assert_eq!(rows[1]["last-modified"], serde_json::Value::Null);
+
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&jsonl_path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[1]["url"], server.url("/gone"));
+}
+
+#[test]
+fn format_flag_chooses_the_stdout_format() {
+    let server = Server::start(|_| Reply::ok());
+    let output = headcheck()
+        .args(["--format", "jsonl", &server.url("/")])
+        .output()
+        .unwrap();
+    let row: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(row["result"], "ok");
+    assert_eq!(row["redirects"], 0);
+
+    let empty = headcheck()
+        .args(["--format", "json", "mailto:x@example.test"])
+        .output()
+        .unwrap();
+    let rows: serde_json::Value = serde_json::from_slice(&empty.stdout).unwrap();
+    assert_eq!(rows[0]["result"], "skipped");
+}
+
+#[test]
+fn unordered_writes_rows_as_checks_finish() {
+    // /first is answered only once the test has read /second's row: with
+    // --unordered that row must come out while /first is still pending.
+    let release = Arc::new(tokio::sync::Notify::new());
+    let signal = Arc::clone(&release);
+    let server = Server::start(move |seen| match seen.path.as_str() {
+        "/first" => {
+            let signal = Arc::clone(&signal);
+            Reply::ok().after(async move { signal.notified().await })
+        }
+        _ => Reply::ok(),
+    });
+    let (first, second) = (server.url("/first"), server.url("/second"));
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("headcheck"))
+        .args(["--unordered", &first, &second])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    line.clear();
+    stdout.read_line(&mut line).unwrap();
+    assert!(line.starts_with(&second), "{line:?}");
+    release.notify_one();
+    line.clear();
+    stdout.read_to_string(&mut line).unwrap();
+    assert!(line.starts_with(&first), "{line:?}");
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn rows_are_flushed_before_the_run_ends() {
+    // The second URL is answered only after the first row has reached the
+    // reader of stdout: rows are not held back until the end.
+    let release = Arc::new(tokio::sync::Notify::new());
+    let signal = Arc::clone(&release);
+    let server = Server::start(move |seen| match seen.path.as_str() {
+        "/later" => {
+            let signal = Arc::clone(&signal);
+            Reply::ok().after(async move { signal.notified().await })
+        }
+        _ => Reply::ok(),
+    });
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("headcheck"))
+        .args([server.url("/now"), server.url("/later")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut header = String::new();
+    stdout.read_line(&mut header).unwrap();
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    assert!(first.starts_with(&server.url("/now")), "{first:?}");
+    release.notify_one();
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    assert!(rest.starts_with(&server.url("/later")), "{rest:?}");
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn summary_goes_to_stderr_and_quiet_silences_it() {
+    let server = Server::start(|seen| match seen.path.as_str() {
+        "/gone" => Reply::status(404),
+        _ => Reply::ok(),
+    });
+    let (_, stderr, _) = run(&[&server.url("/ok"), &server.url("/gone")]);
+    assert!(stderr.contains("2 URLs"), "{stderr}");
+    assert!(stderr.contains("1 ok, 1 broken"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("broken  {}  404", server.url("/gone"))),
+        "{stderr}"
+    );
+    // No progress bar when stderr is not a terminal.
+    assert!(
+        !stderr.contains('\r') && !stderr.contains("ETA"),
+        "{stderr:?}"
+    );
+
+    let (csv, stderr, code) = run(&["-q", &server.url("/ok"), &server.url("/gone")]);
+    assert_eq!(stderr, "");
+    assert_eq!(code, 1);
+    assert_eq!(csv.rows.len(), 2);
+}
+
+#[test]
+fn summary_escapes_control_characters() {
+    let (_, stderr, _) = run(&["http://bad\u{1b}[2J.test:99999/"]);
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+    assert!(stderr.contains("\\u{1b}"), "{stderr:?}");
+}
+
+#[test]
+fn exit_status_follows_the_results_and_flags() {
+    let server = Server::start(|seen| match seen.path.as_str() {
+        "/gone" => Reply::status(404),
+        "/wall" => Reply::status(999),
+        _ => Reply::ok(),
+    });
+    let (ok, gone, wall) = (server.url("/ok"), server.url("/gone"), server.url("/wall"));
+    assert_eq!(run(&[&ok]).2, 0);
+    assert_eq!(run(&[&ok, "mailto:a@example.test"]).2, 0);
+    assert_eq!(run(&[&ok, &gone]).2, 1);
+    assert_eq!(run(&["--no-fail", &ok, &gone]).2, 0);
+    assert_eq!(run(&[&ok, &wall]).2, 0, "blocked does not fail by default");
+    assert_eq!(run(&["--strict", &ok, &wall]).2, 1);
+}
+
+#[test]
+fn usage_and_input_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.txt");
+    for args in [
+        vec!["--no-such-flag"],
+        vec!["--accept", "abc", "http://a.test/"],
+        vec!["-H", "no colon", "http://a.test/"],
+        vec!["--resolve", "a.test:1", "http://a.test/"],
+        vec![missing.to_str().unwrap()],
+        vec![dir.path().to_str().unwrap()],
+    ] {
+        let output = headcheck().args(&args).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(!output.stderr.is_empty(), "{args:?} says why");
+    }
+    let output = headcheck().arg(dir.path()).output().unwrap();
+    assert!(String::from_utf8_lossy(&output.stderr).contains("is a directory"));
+}
+
+#[test]
+fn broken_pipe_on_stdout_ends_quietly() {
+    let server = Server::start(|_| Reply::ok());
+    let urls: Vec<String> = (0..2000).map(|i| server.url(&format!("/{i}"))).collect();
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("headcheck"))
+        .args(&urls)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut header = String::new();
+    stdout.read_line(&mut header).unwrap();
+    assert!(header.starts_with("url,result"));
+    drop(stdout);
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.to_lowercase().contains("broken pipe"), "{stderr}");
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+}
+
+/// Runs headcheck under a pseudo-terminal (util-linux `script`), returning
+/// what the terminal showed.
+fn on_a_terminal(args: &[String]) -> String {
+    let binary = assert_cmd::cargo::cargo_bin("headcheck");
+    let mut command_line = binary.display().to_string();
+    for arg in args {
+        command_line.push_str(&format!(" '{arg}'"));
+    }
+    let output = Command::new("script")
+        .args(["-qec", &command_line, "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("`script` (util-linux) runs commands on a pseudo-terminal");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn progress_bar_shows_on_a_terminal_unless_disabled() {
+    let server = Server::start(|_| Reply::ok());
+    let mut args: Vec<String> = vec!["-o".into(), "/dev/null".into()];
+    args.extend((0..3).map(|i| server.url(&format!("/{i}"))));
+    let shown = on_a_terminal(&args);
+    assert!(shown.contains("/3") && shown.contains("ETA"), "{shown:?}");
+    assert!(shown.contains("3 URLs"), "the summary follows: {shown:?}");
+
+    args.insert(0, "--no-progress".into());
+    let hidden = on_a_terminal(&args);
+    assert!(!hidden.contains("ETA"), "{hidden:?}");
+    assert!(hidden.contains("3 URLs"), "{hidden:?}");
+}
