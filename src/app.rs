@@ -16,7 +16,7 @@ use reqwest::header::HeaderMap;
 
 use crate::cli::Args;
 use crate::progress::Progress;
-use crate::summary::{Tally, exit};
+use crate::summary::{Tally, exit, terminal_safe};
 
 /// Longest time a connection attempt may take, within `--timeout`.
 const MAX_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
@@ -42,7 +42,7 @@ pub fn main() -> i32 {
     match runtime.block_on(run(args)) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("headcheck: {err:#}");
+            eprintln!("headcheck: {}", terminal_safe(&format!("{err:#}")));
             exit::USAGE
         }
     }

@@ -388,7 +388,12 @@ fn describe(err: &reqwest::Error, options: &CheckOptions) -> (FailureKind, Strin
         let mut cause: Option<&(dyn StdError + 'static)> = Some(err);
         while let Some(e) = cause {
             chain.push(e);
-            cause = e.source();
+            // An io::Error's source() skips its own payload (where rustls
+            // and hyper put their errors), so step into the payload instead.
+            cause = match e.downcast_ref::<io::Error>().and_then(|io| io.get_ref()) {
+                Some(payload) => Some(payload as &(dyn StdError + 'static)),
+                None => e.source(),
+            };
         }
         chain
     };

@@ -80,12 +80,12 @@ impl Input {
 /// An input that could not be opened: a usage error (exit status 2).
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
-    #[error("{path}: {source}")]
-    Open { path: String, source: io::Error },
+    #[error("{path}: {error}")]
+    Open { path: String, error: io::Error },
     #[error("{path}: is a directory")]
     Directory { path: String },
-    #[error("{path}: read error: {source}")]
-    Read { path: String, source: io::Error },
+    #[error("{path}: read error: {error}")]
+    Read { path: String, error: io::Error },
 }
 
 /// Which URLs are checked: `--include` / `--exclude` patterns on the URL
@@ -139,13 +139,13 @@ fn open_all(inputs: &[Input]) -> Result<Vec<Opened>, InputError> {
 
 fn open_file(path: &Path) -> Result<File, InputError> {
     let name = || path.display().to_string();
-    let file = File::open(path).map_err(|source| InputError::Open {
+    let file = File::open(path).map_err(|error| InputError::Open {
         path: name(),
-        source,
+        error,
     })?;
-    let meta = file.metadata().map_err(|source| InputError::Open {
+    let meta = file.metadata().map_err(|error| InputError::Open {
         path: name(),
-        source,
+        error,
     })?;
     if meta.is_dir() {
         return Err(InputError::Directory { path: name() });
@@ -199,9 +199,9 @@ pub fn spawn_reader(
                 }
             }
         })
-        .map_err(|source| InputError::Open {
+        .map_err(|error| InputError::Open {
             path: "input thread".into(),
-            source,
+            error,
         })?;
     Ok(rx)
 }
@@ -214,10 +214,10 @@ fn read_list(name: &str, reader: Box<dyn Read + Send>, emitter: &mut Emitter) ->
         let line = match lines.next_line() {
             Ok(Some(line)) => line,
             Ok(None) => return true,
-            Err(source) => {
+            Err(error) => {
                 let err = InputError::Read {
                     path: name.to_string(),
-                    source,
+                    error,
                 };
                 let _ = emitter.tx.blocking_send(Err(err));
                 return false;

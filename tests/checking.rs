@@ -325,7 +325,7 @@ fn resolve_maps_named_and_unicode_hosts() {
     let server = Server::start(|_| Reply::ok());
     let port = server.port();
     let named = format!("http://docs.test:{port}/a");
-    let unicode = format!("http://bücher.test:{port}/b");
+    let unicode = format!("http://{}:{port}/b", "bücher.test");
     let (csv, _, code) = run(&[
         "--resolve",
         &format!("docs.test:{port}:127.0.0.1"),
@@ -379,4 +379,22 @@ fn bot_walls_are_blocked_and_plain_403_is_broken() {
     ]);
     assert_eq!(csv.col("result"), ["blocked", "blocked", "broken"]);
     assert_eq!(code, 1, "the plain 403 fails the run");
+}
+
+#[test]
+fn invalid_certificate_is_an_error_unless_insecure() {
+    let server = Server::start_tls("secure.test", |_| Reply::ok());
+    let port = server.port();
+    let resolve = format!("secure.test:{port}:127.0.0.1");
+    let url = format!("https://secure.test:{port}/");
+    let (csv, _, code) = run(&["--resolve", &resolve, &url]);
+    assert_eq!(code, 1);
+    assert_eq!(csv.get(0, "result"), "error");
+    assert!(csv.get(0, "error").starts_with("tls: "), "{:?}", csv.rows);
+    assert!(server.seen().is_empty());
+
+    let (csv, _, code) = run(&["--insecure", "--resolve", &resolve, &url]);
+    assert_eq!(code, 0, "{:?}", csv.rows);
+    assert_eq!(csv.get(0, "result"), "ok");
+    assert_eq!(server.seen().len(), 1);
 }

@@ -255,7 +255,9 @@ fn summary_goes_to_stderr_and_quiet_silences_it() {
 
 #[test]
 fn summary_escapes_control_characters() {
-    let (_, stderr, _) = run(&["http://bad\u{1b}[2J.test:99999/"]);
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    std::io::Write::write_all(&mut file, b"not a url \x1b[2J\n").unwrap();
+    let (_, stderr, _) = run(&[file.path().to_str().unwrap()]);
     assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
     assert!(stderr.contains("\\u{1b}"), "{stderr:?}");
 }
@@ -294,6 +296,12 @@ fn usage_and_input_errors_exit_2() {
     }
     let output = headcheck().arg(dir.path()).output().unwrap();
     assert!(String::from_utf8_lossy(&output.stderr).contains("is a directory"));
+    // The message names the file once, and escapes what it cannot show.
+    let odd = dir.path().join("list\u{1b}[2J.txt");
+    let output = headcheck().arg(&odd).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.matches("No such file").count(), 1, "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
 }
 
 #[test]

@@ -114,8 +114,31 @@ pub struct Server {
 }
 
 impl Server {
+    /// A plain HTTP server.
     pub fn start(handler: impl Fn(&Seen) -> Reply + Send + Sync + 'static) -> Server {
-        let handler: Handler = Arc::new(handler);
+        Server::launch(Arc::new(handler), None)
+    }
+
+    /// An HTTPS server with a freshly generated self-signed certificate for
+    /// `host` (so clients reject it unless told to accept any certificate).
+    pub fn start_tls(
+        host: &str,
+        handler: impl Fn(&Seen) -> Reply + Send + Sync + 'static,
+    ) -> Server {
+        let certified = rcgen::generate_simple_self_signed(vec![host.to_string()]).unwrap();
+        let cert = certified.cert.der().clone();
+        let key = tokio_rustls::rustls::pki_types::PrivateKeyDer::Pkcs8(
+            certified.signing_key.serialize_der().into(),
+        );
+        let config = tokio_rustls::rustls::ServerConfig::builder()
+            .with_no_client_auth()
+            .with_single_cert(vec![cert], key)
+            .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        Server::launch(Arc::new(handler), Some(acceptor))
+    }
+
+    fn launch(handler: Handler, tls: Option<tokio_rustls::TlsAcceptor>) -> Server {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -132,44 +155,16 @@ impl Server {
                 };
                 let handler = Arc::clone(&handler);
                 let log = Arc::clone(&log);
+                let tls = tls.clone();
                 tokio::spawn(async move {
-                    let service = service_fn(move |req: Request<hyper::body::Incoming>| {
-                        let handler = Arc::clone(&handler);
-                        let log = Arc::clone(&log);
-                        async move {
-                            let seen = Seen {
-                                method: req.method().to_string(),
-                                path: req
-                                    .uri()
-                                    .path_and_query()
-                                    .map(|p| p.to_string())
-                                    .unwrap_or_default(),
-                                headers: req
-                                    .headers()
-                                    .iter()
-                                    .map(|(n, v)| {
-                                        (
-                                            n.to_string(),
-                                            String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                                        )
-                                    })
-                                    .collect(),
-                            };
-                            log.lock().unwrap().push(seen.clone());
-                            let reply = handler(&seen);
-                            if let Some(wait) = reply.wait {
-                                wait.await;
+                    match tls {
+                        None => serve_http(stream, handler, log).await,
+                        Some(acceptor) => {
+                            if let Ok(stream) = acceptor.accept(stream).await {
+                                serve_http(stream, handler, log).await;
                             }
-                            let mut response = Response::builder().status(reply.status);
-                            for (name, value) in reply.headers {
-                                response = response.header(name, value);
-                            }
-                            Ok::<_, Infallible>(response.body(reply.body).unwrap())
                         }
-                    });
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
+                    }
                 });
             }
         });
@@ -197,6 +192,50 @@ impl Server {
     pub fn seen_at(&self, path: &str) -> Vec<Seen> {
         self.seen().into_iter().filter(|s| s.path == path).collect()
     }
+}
+
+/// Serves HTTP/1.1 on one connection, logging each request.
+async fn serve_http<S>(stream: S, handler: Handler, log: Arc<Mutex<Vec<Seen>>>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = service_fn(move |req: Request<hyper::body::Incoming>| {
+        let handler = Arc::clone(&handler);
+        let log = Arc::clone(&log);
+        async move {
+            let seen = Seen {
+                method: req.method().to_string(),
+                path: req
+                    .uri()
+                    .path_and_query()
+                    .map(|p| p.to_string())
+                    .unwrap_or_default(),
+                headers: req
+                    .headers()
+                    .iter()
+                    .map(|(n, v)| {
+                        (
+                            n.to_string(),
+                            String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                        )
+                    })
+                    .collect(),
+            };
+            log.lock().unwrap().push(seen.clone());
+            let reply = handler(&seen);
+            if let Some(wait) = reply.wait {
+                wait.await;
+            }
+            let mut response = Response::builder().status(reply.status);
+            for (name, value) in reply.headers {
+                response = response.header(name, value);
+            }
+            Ok::<_, Infallible>(response.body(reply.body).unwrap())
+        }
+    });
+    let _ = http1::Builder::new()
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
 }
 
 impl Drop for Server {
