@@ -16,6 +16,7 @@ use reqwest::{Client, StatusCode, redirect};
 use url::Url;
 
 use crate::accept::Accept;
+use crate::dns::{DnsError, SystemResolver};
 use crate::input::{Target, TargetKind};
 use crate::limits::Limits;
 use crate::outcome::{Method, Outcome, Verdict};
@@ -64,6 +65,7 @@ impl Checker {
     pub fn new(options: CheckOptions, limits: Limits) -> Result<Checker, reqwest::Error> {
         let mut builder = Client::builder()
             .redirect(redirect::Policy::none())
+            .dns_resolver(std::sync::Arc::new(SystemResolver))
             .user_agent(options.user_agent.clone())
             .timeout(options.timeout)
             .connect_timeout(options.connect_timeout)
@@ -419,19 +421,8 @@ fn describe(err: &reqwest::Error, options: &CheckOptions) -> (FailureKind, Strin
     if let Some(tls) = chain.iter().find_map(|e| e.downcast_ref::<rustls::Error>()) {
         return (FailureKind::Tls, format!("tls: {tls}"));
     }
-    if chain.iter().any(|e| e.to_string().starts_with("dns error")) {
-        let text = if deepest.contains("Name or service not known")
-            || deepest.contains("No address associated")
-            || deepest.contains("nodename nor servname")
-        {
-            "dns: no such host".to_string()
-        } else {
-            let detail = deepest
-                .strip_prefix("failed to lookup address information: ")
-                .unwrap_or(&deepest);
-            format!("dns: {detail}")
-        };
-        return (FailureKind::Dns, text);
+    if let Some(dns) = chain.iter().find_map(|e| e.downcast_ref::<DnsError>()) {
+        return (FailureKind::Dns, format!("dns: {dns}"));
     }
     for e in &chain {
         if let Some(io) = e.downcast_ref::<io::Error>() {

@@ -9,6 +9,7 @@
 
 pub mod accept;
 pub mod check;
+pub mod dns;
 pub mod input;
 pub mod limits;
 pub mod outcome;

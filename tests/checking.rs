@@ -398,3 +398,12 @@ fn invalid_certificate_is_an_error_unless_insecure() {
     assert_eq!(csv.get(0, "result"), "ok");
     assert_eq!(server.seen().len(), 1);
 }
+
+#[test]
+fn unknown_host_is_a_dns_error() {
+    // `.invalid` never resolves (RFC 6761) and is answered without a query.
+    let (csv, _, code) = run(&["http://nowhere.invalid/page"]);
+    assert_eq!(code, 1);
+    assert_eq!(csv.get(0, "result"), "error");
+    assert_eq!(csv.get(0, "error"), "dns: no such host");
+}
