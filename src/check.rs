@@ -88,29 +88,26 @@ impl Checker {
     /// problem becomes part of the row.
     pub async fn check(&self, target: Target) -> Outcome {
         let captured = self.options.capture.len();
-        let url = match target.kind {
-            TargetKind::Check(url) => url,
-            TargetKind::Invalid(reason) => {
-                return Outcome::unchecked(
-                    target.index,
-                    target.text,
-                    target.source,
-                    Verdict::Invalid,
-                    reason,
-                    captured,
-                );
+        let (verdict, reason) = match target.kind {
+            TargetKind::Check(url) => {
+                return self
+                    .check_url(target.index, target.text, target.source, url)
+                    .await;
             }
-            TargetKind::Skipped(reason) => {
-                return Outcome::unchecked(
-                    target.index,
-                    target.text,
-                    target.source,
-                    Verdict::Skipped,
-                    reason,
-                    captured,
-                );
-            }
+            TargetKind::Invalid(reason) => (Verdict::Invalid, reason),
+            TargetKind::Skipped(reason) => (Verdict::Skipped, reason),
         };
+        Outcome::unchecked(
+            target.index,
+            target.text,
+            target.source,
+            verdict,
+            reason,
+            captured,
+        )
+    }
+
+    async fn check_url(&self, index: u64, text: String, source: String, url: Url) -> Outcome {
         let mut elapsed = Duration::ZERO;
         let answer = match self.options.method {
             MethodPolicy::Head => self.follow(Method::Head, &url, &mut elapsed).await,
@@ -124,7 +121,7 @@ impl Checker {
                 }
             }
         };
-        self.outcome(target.index, target.text, target.source, answer, elapsed)
+        self.outcome(index, text, source, answer, elapsed)
     }
 
     /// Many real servers answer HEAD wrongly (404, 403, 405, 500, a reset)

@@ -3,11 +3,11 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, Read};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
-use support::{Csv, Reply, Server, headcheck, run};
+use support::{Csv, Reply, Server, headcheck, run, spawn};
 
 const COLUMNS: [&str; 10] = [
     "url",
@@ -177,13 +177,7 @@ fn unordered_writes_rows_as_checks_finish() {
         _ => Reply::ok(),
     });
     let (first, second) = (server.url("/first"), server.url("/second"));
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("headcheck"))
-        .args(["--unordered", &first, &second])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let (mut child, mut stdout) = spawn(&["--unordered", &first, &second]);
     let mut line = String::new();
     stdout.read_line(&mut line).unwrap();
     line.clear();
@@ -209,13 +203,7 @@ fn rows_are_flushed_before_the_run_ends() {
         }
         _ => Reply::ok(),
     });
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("headcheck"))
-        .args([server.url("/now"), server.url("/later")])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let (mut child, mut stdout) = spawn(&[server.url("/now"), server.url("/later")]);
     let mut header = String::new();
     stdout.read_line(&mut header).unwrap();
     let mut first = String::new();
@@ -308,13 +296,7 @@ fn usage_and_input_errors_exit_2() {
 fn broken_pipe_on_stdout_ends_quietly() {
     let server = Server::start(|_| Reply::ok());
     let urls: Vec<String> = (0..2000).map(|i| server.url(&format!("/{i}"))).collect();
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("headcheck"))
-        .args(&urls)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let (child, mut stdout) = spawn(&urls);
     let mut header = String::new();
     stdout.read_line(&mut header).unwrap();
     assert!(header.starts_with("url,result"));

@@ -365,6 +365,25 @@ impl Csv {
     }
 }
 
+/// Starts headcheck with `args` and returns it with its standard output, to
+/// be read while it runs.
+pub fn spawn<S: AsRef<std::ffi::OsStr>>(
+    args: &[S],
+) -> (
+    std::process::Child,
+    std::io::BufReader<std::process::ChildStdout>,
+) {
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("headcheck"))
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    (child, stdout)
+}
+
 /// Runs headcheck with `args`, returning the CSV report, stderr and exit
 /// status.
 pub fn run(args: &[&str]) -> (Csv, String, i32) {
