@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use headcheck::check::{CheckOptions, Checker};
 use headcheck::input::{self, Filter, Input};
-use headcheck::limits::Limits;
+use headcheck::limits::{LimitOptions, Limits};
 use headcheck::outcome::Outcome;
 use headcheck::report::{Destination, Format, Report};
 use headcheck::schedule::{self, Observer, RunEnd, RunOptions};
@@ -69,9 +69,15 @@ async fn run(args: Args) -> anyhow::Result<i32> {
         resolve: args.resolve.clone(),
         accept: args.accept.clone(),
         capture,
+        retries: args.retries,
+        max_retry_wait: args.max_retry_wait,
     };
-    let checker = Checker::new(options, Limits::new(args.concurrency as usize))
-        .context("cannot set up the HTTP client")?;
+    let limits = Limits::new(LimitOptions {
+        concurrency: args.concurrency as usize,
+        per_host: args.per_host as usize,
+        rate_per_host: args.rate_per_host,
+    });
+    let checker = Checker::new(options, limits).context("cannot set up the HTTP client")?;
 
     let mut reports = Vec::new();
     for (destination, format) in destinations(&args) {

@@ -51,7 +51,14 @@ pub struct CheckOptions {
     pub accept: Accept,
     /// Response headers to record, in column order.
     pub capture: Vec<HeaderName>,
+    /// Extra attempts after a connect error, a timeout, 429, 502, 503, 504.
+    pub retries: u32,
+    /// Longest wait between attempts, whatever Retry-After asks for.
+    pub max_retry_wait: Duration,
 }
+
+/// First wait before a retry without Retry-After; doubled at each attempt.
+const BACKOFF_BASE: Duration = Duration::from_millis(500);
 
 /// Checks URLs; cheap to share between tasks.
 #[derive(Debug, Clone)]
@@ -109,19 +116,67 @@ impl Checker {
 
     async fn check_url(&self, index: u64, text: String, source: String, url: Url) -> Outcome {
         let mut elapsed = Duration::ZERO;
-        let answer = match self.options.method {
-            MethodPolicy::Head => self.follow(Method::Head, &url, &mut elapsed).await,
-            MethodPolicy::Get => self.follow(Method::Get, &url, &mut elapsed).await,
+        let mut attempts = 0;
+        let answer = loop {
+            attempts += 1;
+            let answer = self.attempt(&url, &mut elapsed).await;
+            let Some(wait) = self.retry_wait(&answer, attempts) else {
+                break answer;
+            };
+            if let Reply::Response {
+                status: 429 | 503, ..
+            } = answer.reply
+            {
+                // The host said it is overloaded: every URL of that host
+                // waits, not just this one.
+                self.limits
+                    .back_off(answer.final_url.host_str().unwrap_or_default(), wait);
+            }
+            // No slot is held while waiting: other URLs go on.
+            tokio::time::sleep(wait).await;
+        };
+        self.outcome(index, text, source, answer, elapsed, attempts)
+    }
+
+    /// One attempt: the method policy's requests, with their redirects.
+    async fn attempt(&self, url: &Url, elapsed: &mut Duration) -> Answer {
+        match self.options.method {
+            MethodPolicy::Head => self.follow(Method::Head, url, elapsed).await,
+            MethodPolicy::Get => self.follow(Method::Get, url, elapsed).await,
             MethodPolicy::Auto => {
-                let head = self.follow(Method::Head, &url, &mut elapsed).await;
+                let head = self.follow(Method::Head, url, elapsed).await;
                 if self.needs_get_confirmation(&head) {
-                    self.follow(Method::Get, &url, &mut elapsed).await
+                    self.follow(Method::Get, url, elapsed).await
                 } else {
                     head
                 }
             }
+        }
+    }
+
+    /// How long to wait before trying again, or `None` to stop here.
+    /// Retried: connect errors, timeouts, 429, 502, 503, 504. The wait is
+    /// the server's Retry-After when it gives one, else an exponential
+    /// backoff with jitter (so many URLs do not come back at once), capped
+    /// by `max_retry_wait` either way.
+    fn retry_wait(&self, answer: &Answer, attempts: u32) -> Option<Duration> {
+        if attempts > self.options.retries {
+            return None;
+        }
+        let asked = match &answer.reply {
+            Reply::Response {
+                status: 429 | 502 | 503 | 504,
+                retry_after,
+                ..
+            } => *retry_after,
+            Reply::Failure(failure) if failure.retryable => None,
+            _ => return None,
         };
-        self.outcome(index, text, source, answer, elapsed)
+        let wait = asked.unwrap_or_else(|| {
+            let exponential = BACKOFF_BASE.saturating_mul(1 << (attempts - 1).min(16));
+            exponential.mul_f64(0.5 + fastrand::f64() / 2.0)
+        });
+        Some(wait.min(self.options.max_retry_wait))
     }
 
     /// Many real servers answer HEAD wrongly (404, 403, 405, 500, a reset)
@@ -145,6 +200,7 @@ impl Checker {
         source: String,
         answer: Answer,
         elapsed: Duration,
+        attempts: u32,
     ) -> Outcome {
         let elapsed_ms = Some(u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX));
         let common = Outcome {
@@ -156,7 +212,7 @@ impl Checker {
             redirects: answer.redirects,
             method: Some(answer.method),
             elapsed_ms,
-            attempts: 1,
+            attempts,
             error: None,
             source,
             headers: vec![None; self.options.capture.len()],
@@ -166,6 +222,7 @@ impl Checker {
                 status,
                 headers,
                 cf_mitigated,
+                ..
             } => {
                 let (verdict, why) =
                     Verdict::of_status(status, cf_mitigated.as_deref(), &self.options.accept);
@@ -208,6 +265,7 @@ impl Checker {
                 let reply = Reply::Response {
                     status: status.as_u16(),
                     cf_mitigated: header_text(response.headers(), "cf-mitigated"),
+                    retry_after: retry_after(response.headers()),
                     headers: self.capture(response.headers()),
                 };
                 return answer(&current, redirects, reply);
@@ -307,6 +365,24 @@ fn is_followed_redirect(status: StatusCode) -> bool {
     matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308)
 }
 
+/// `Retry-After` as seconds or as an HTTP date (RFC 9110, 10.2.3). A date
+/// in the past means now.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let text = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(secs) = text.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(text).ok()?;
+    Some(
+        at.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
 fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get(name)
@@ -339,6 +415,7 @@ enum Reply {
     Response {
         status: u16,
         cf_mitigated: Option<String>,
+        retry_after: Option<Duration>,
         headers: Vec<Option<String>>,
     },
     Failure(Failure),
@@ -349,6 +426,8 @@ enum Reply {
 pub struct Failure {
     pub kind: FailureKind,
     pub text: String,
+    /// A connect error or a timeout: worth another attempt.
+    pub retryable: bool,
 }
 
 /// Kinds of failure that the method policy and retries branch on.
@@ -370,12 +449,21 @@ impl Failure {
         Failure {
             kind: FailureKind::Redirect,
             text,
+            retryable: false,
         }
     }
 
     fn from_reqwest(err: &reqwest::Error, options: &CheckOptions) -> Failure {
         let (kind, text) = describe(err, options);
-        Failure { kind, text }
+        // DNS and TLS failures happen while connecting too, but another
+        // attempt will not change them.
+        let retryable = kind == FailureKind::Timeout
+            || (err.is_connect() && !matches!(kind, FailureKind::Dns | FailureKind::Tls));
+        Failure {
+            kind,
+            text,
+            retryable,
+        }
     }
 }
 

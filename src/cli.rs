@@ -62,6 +62,27 @@ pub struct Args {
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub concurrency: u32,
 
+    /// Requests in flight at once to one host (politeness: many servers ban
+    /// clients that open dozens of connections).
+    #[arg(long, value_name = "N", default_value_t = 8,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub per_host: u32,
+
+    /// Requests per second to one host at most, evenly spaced (e.g. 2, or
+    /// 0.5 for one request every two seconds). Unlimited by default.
+    #[arg(long, value_name = "R", value_parser = parse_rate)]
+    pub rate_per_host: Option<f64>,
+
+    /// Extra attempts for a URL after a connect error, a timeout, or status
+    /// 429, 502, 503 or 504, with exponential backoff and jitter.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub retries: u32,
+
+    /// Longest wait before a retry, in seconds, even when the server's
+    /// Retry-After asks for more.
+    #[arg(long, value_name = "SECS", default_value = "60", value_parser = parse_wait)]
+    pub max_retry_wait: Duration,
+
     /// Extra request header, like curl: -H 'Authorization: Bearer x'.
     /// Repeatable. Sent only to the input URL's host, never to another host
     /// after a redirect.
@@ -155,6 +176,23 @@ fn parse_seconds(text: &str) -> Result<Duration, String> {
         .filter(|secs| secs.is_finite() && *secs > 0.0 && *secs <= 86_400.0)
         .map(Duration::from_secs_f64)
         .ok_or_else(|| format!("{text:?} is not a number of seconds between 0 and 86400"))
+}
+
+fn parse_wait(text: &str) -> Result<Duration, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|secs| secs.is_finite() && *secs >= 0.0 && *secs <= 86_400.0)
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| format!("{text:?} is not a number of seconds between 0 and 86400"))
+}
+
+fn parse_rate(text: &str) -> Result<f64, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|rate| rate.is_finite() && *rate >= 0.001 && *rate <= 1_000_000.0)
+        .ok_or_else(|| format!("{text:?} is not a rate between 0.001 and 1000000 per second"))
 }
 
 fn parse_header(text: &str) -> Result<(HeaderName, HeaderValue), String> {

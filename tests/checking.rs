@@ -183,7 +183,7 @@ fn redirect_to_another_scheme_is_an_error() {
 #[test]
 fn timeout_is_an_error_that_says_so() {
     let server = Server::start(|_| Reply::hang());
-    let (csv, _, code) = run(&["--timeout", "1", &server.url("/slow")]);
+    let (csv, _, code) = run(&["--timeout", "1", "--retries", "0", &server.url("/slow")]);
     assert_eq!(code, 1);
     assert_eq!(csv.get(0, "result"), "error");
     assert_eq!(csv.get(0, "error"), "timeout after 1s");
@@ -195,10 +195,11 @@ fn timeout_is_an_error_that_says_so() {
 #[test]
 fn refused_connection_is_an_error_that_says_so() {
     let url = format!("http://127.0.0.1:{}/", closed_port());
-    let (csv, _, code) = run(&[&url]);
+    let (csv, _, code) = run(&["--max-retry-wait", "0", &url]);
     assert_eq!(code, 1);
     assert_eq!(csv.get(0, "result"), "error");
     assert_eq!(csv.get(0, "error"), "connection refused");
+    assert_eq!(csv.get(0, "attempts"), "3", "connect errors are retried");
 }
 
 #[test]

@@ -26,9 +26,17 @@ pub struct Seen {
     /// Path and query.
     pub path: String,
     pub headers: Vec<(String, String)>,
+    /// When the request arrived.
+    pub at: std::time::Instant,
 }
 
 impl Seen {
+    /// The Host header without its port.
+    pub fn host(&self) -> &str {
+        let host = self.header("host").unwrap_or_default();
+        host.rsplit_once(':').map_or(host, |(name, _)| name)
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -220,6 +228,7 @@ where
                         )
                     })
                     .collect(),
+                at: std::time::Instant::now(),
             };
             log.lock().unwrap().push(seen.clone());
             let reply = handler(&seen);
@@ -289,6 +298,19 @@ impl Drop for RawServer {
             runtime.shutdown_background();
         }
     }
+}
+
+/// `--resolve` arguments sending each of `hosts` to `server`.
+pub fn resolve_all(server: &Server, hosts: &[&str]) -> Vec<String> {
+    hosts
+        .iter()
+        .flat_map(|host| {
+            [
+                "--resolve".to_string(),
+                format!("{host}:{}:127.0.0.1", server.port()),
+            ]
+        })
+        .collect()
 }
 
 /// A 127.0.0.1 port with nothing listening on it.

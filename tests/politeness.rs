@@ -1,0 +1,308 @@
+//! Politeness: per-host limits, pacing, retries with backoff, Retry-After,
+//! host-wide slow-down, and no starvation of fast hosts by slow ones.
+
+mod support;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use support::{Reply, Server, resolve_all, run};
+
+/// `http://{host}:{port}{path}` for each path.
+fn urls(server: &Server, host: &str, paths: impl IntoIterator<Item = String>) -> Vec<String> {
+    paths
+        .into_iter()
+        .map(|p| format!("http://{host}:{}{p}", server.port()))
+        .collect()
+}
+
+fn args<'a>(flags: &'a [&'a str], resolve: &'a [String], urls: &'a [String]) -> Vec<&'a str> {
+    let mut all: Vec<&str> = flags.to_vec();
+    all.extend(resolve.iter().map(String::as_str));
+    all.extend(urls.iter().map(String::as_str));
+    all
+}
+
+#[test]
+fn per_host_limit_is_used_and_never_exceeded() {
+    const PER_HOST: usize = 4;
+    // Each host's requests wait until PER_HOST of them are in flight
+    // together: fewer allowed would never be answered, more would be seen.
+    let barriers: HashMap<String, Arc<tokio::sync::Barrier>> = ["a.test", "b.test"]
+        .iter()
+        .map(|h| (h.to_string(), Arc::new(tokio::sync::Barrier::new(PER_HOST))))
+        .collect();
+    let in_flight: Arc<Mutex<HashMap<String, (usize, usize)>>> = Arc::default();
+    let state = Arc::clone(&in_flight);
+    let server = Server::start(move |seen| {
+        let host = seen.host().to_string();
+        {
+            let mut map = state.lock().unwrap();
+            let (now, highest) = map.entry(host.clone()).or_default();
+            *now += 1;
+            *highest = (*highest).max(*now);
+        }
+        let barrier = Arc::clone(&barriers[&host]);
+        let state = Arc::clone(&state);
+        Reply::ok().after(async move {
+            barrier.wait().await;
+            state.lock().unwrap().get_mut(&host).unwrap().0 -= 1;
+        })
+    });
+    let mut all = urls(&server, "a.test", (0..20).map(|i| format!("/{i}")));
+    all.extend(urls(&server, "b.test", (0..20).map(|i| format!("/{i}"))));
+    let resolve = resolve_all(&server, &["a.test", "b.test"]);
+    let (csv, _, code) = run(&args(
+        &["-c", "64", "--per-host", "4", "--timeout", "30"],
+        &resolve,
+        &all,
+    ));
+    assert_eq!(code, 0, "{:?}", csv.rows);
+    let highest = in_flight.lock().unwrap();
+    assert_eq!(highest["a.test"].1, PER_HOST);
+    assert_eq!(highest["b.test"].1, PER_HOST);
+}
+
+#[test]
+fn rate_per_host_spaces_requests() {
+    let server = Server::start(|_| Reply::ok());
+    let resolve = resolve_all(&server, &["paced.test", "free.test"]);
+    let mut all = urls(&server, "paced.test", (0..6).map(|i| format!("/{i}")));
+    all.extend(urls(&server, "free.test", (0..6).map(|i| format!("/{i}"))));
+    let (_, _, code) = run(&args(&["--rate-per-host", "5"], &resolve, &all));
+    assert_eq!(code, 0);
+    let seen = server.seen();
+    let times: Vec<_> = seen
+        .iter()
+        .filter(|s| s.host() == "paced.test")
+        .map(|s| s.at)
+        .collect();
+    assert_eq!(times.len(), 6);
+    // Six requests at five per second without bursts: five gaps of 200 ms.
+    let span = *times.last().unwrap() - times[0];
+    assert!(span >= Duration::from_millis(950), "{span:?}");
+}
+
+#[test]
+fn server_errors_are_retried_until_they_pass() {
+    let count = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&count);
+    let server = Server::start(move |_| {
+        if counter.fetch_add(1, Ordering::SeqCst) < 2 {
+            Reply::status(503)
+        } else {
+            Reply::ok()
+        }
+    });
+    // --max-retry-wait 0 keeps the test fast; the backoff itself is
+    // covered by the Retry-After tests.
+    let (csv, _, code) = run(&[
+        "--method",
+        "head",
+        "--max-retry-wait",
+        "0",
+        &server.url("/flaky"),
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(csv.get(0, "result"), "ok");
+    assert_eq!(csv.get(0, "attempts"), "3");
+}
+
+#[test]
+fn retries_stop_after_the_limit() {
+    let server = Server::start(|_| Reply::status(502));
+    let (csv, _, _) = run(&[
+        "--method",
+        "head",
+        "--retries",
+        "1",
+        "--max-retry-wait",
+        "0",
+        &server.url("/down"),
+    ]);
+    assert_eq!(csv.get(0, "result"), "broken");
+    assert_eq!(csv.get(0, "status"), "502");
+    assert_eq!(csv.get(0, "attempts"), "2");
+    assert_eq!(server.seen().len(), 2);
+}
+
+#[test]
+fn not_found_is_not_retried() {
+    let server = Server::start(|_| Reply::status(404));
+    let (csv, _, _) = run(&["--max-retry-wait", "0", &server.url("/gone")]);
+    assert_eq!(csv.get(0, "attempts"), "1");
+    assert_eq!(server.seen().len(), 2, "HEAD and the confirming GET only");
+}
+
+/// The gap between the first and second request the server saw.
+fn retry_gap(server: &Server) -> Duration {
+    let seen = server.seen();
+    assert!(seen.len() >= 2, "{seen:?}");
+    seen[1].at - seen[0].at
+}
+
+#[test]
+fn retry_after_in_seconds_is_honoured() {
+    let count = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&count);
+    let server = Server::start(move |_| {
+        if counter.fetch_add(1, Ordering::SeqCst) == 0 {
+            Reply::status(429).header("retry-after", "1")
+        } else {
+            Reply::ok()
+        }
+    });
+    let (csv, _, _) = run(&[&server.url("/busy")]);
+    assert_eq!(csv.get(0, "result"), "ok");
+    assert_eq!(csv.get(0, "attempts"), "2");
+    assert!(
+        retry_gap(&server) >= Duration::from_millis(950),
+        "{:?}",
+        retry_gap(&server)
+    );
+}
+
+#[test]
+fn retry_after_as_an_http_date_is_honoured() {
+    let count = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&count);
+    let server = Server::start(move |_| {
+        if counter.fetch_add(1, Ordering::SeqCst) == 0 {
+            // Two seconds ahead, at one-second resolution: at least 1 s.
+            let at = std::time::SystemTime::now() + Duration::from_secs(2);
+            Reply::status(503).header("retry-after", httpdate::fmt_http_date(at))
+        } else {
+            Reply::ok()
+        }
+    });
+    let (csv, _, _) = run(&["--method", "head", &server.url("/busy")]);
+    assert_eq!(csv.get(0, "result"), "ok");
+    assert_eq!(csv.get(0, "attempts"), "2");
+    assert!(
+        retry_gap(&server) >= Duration::from_millis(950),
+        "{:?}",
+        retry_gap(&server)
+    );
+}
+
+#[test]
+fn max_retry_wait_caps_retry_after() {
+    let count = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&count);
+    let server = Server::start(move |_| {
+        if counter.fetch_add(1, Ordering::SeqCst) == 0 {
+            Reply::status(429).header("retry-after", "3600")
+        } else {
+            Reply::ok()
+        }
+    });
+    // Without the cap this would wait an hour (and the test time out).
+    let (csv, _, _) = run(&["--max-retry-wait", "0.1", &server.url("/busy")]);
+    assert_eq!(csv.get(0, "result"), "ok");
+    assert_eq!(csv.get(0, "attempts"), "2");
+}
+
+#[test]
+fn rate_limited_after_all_retries_is_blocked() {
+    let server = Server::start(|_| Reply::status(429).header("retry-after", "0"));
+    let url = server.url("/limited");
+    let (csv, _, code) = run(&[&url]);
+    assert_eq!(csv.get(0, "result"), "blocked");
+    assert_eq!(csv.get(0, "status"), "429");
+    assert_eq!(csv.get(0, "attempts"), "3");
+    assert_eq!(code, 0, "blocked does not fail the run");
+    assert_eq!(run(&["--strict", &url]).2, 1);
+}
+
+#[test]
+fn a_429_slows_down_every_url_of_that_host() {
+    let count = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&count);
+    let server = Server::start(move |_| {
+        if counter.fetch_add(1, Ordering::SeqCst) == 0 {
+            Reply::status(429).header("retry-after", "1")
+        } else {
+            Reply::ok()
+        }
+    });
+    // One at a time, so the 429 is seen before any other request.
+    let paths: Vec<String> = (0..5).map(|i| server.url(&format!("/{i}"))).collect();
+    let mut flags = vec!["--per-host", "1"];
+    flags.extend(paths.iter().map(String::as_str));
+    let (csv, _, code) = run(&flags);
+    assert_eq!(code, 0, "{:?}", csv.rows);
+    let seen = server.seen();
+    let limited_at = seen[0].at;
+    for later in &seen[1..] {
+        assert!(
+            later.at - limited_at >= Duration::from_millis(950),
+            "{} came {:?} after the 429",
+            later.path,
+            later.at - limited_at
+        );
+    }
+}
+
+#[test]
+fn other_hosts_keep_going_while_one_waits() {
+    let count = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&count);
+    let server = Server::start(move |seen| {
+        if seen.host() == "busy.test" && counter.fetch_add(1, Ordering::SeqCst) == 0 {
+            Reply::status(429).header("retry-after", "3")
+        } else {
+            Reply::ok()
+        }
+    });
+    let resolve = resolve_all(&server, &["busy.test", "calm.test"]);
+    let mut all = urls(&server, "busy.test", ["/wait".to_string()]);
+    all.extend(urls(&server, "calm.test", (0..50).map(|i| format!("/{i}"))));
+    let (csv, _, code) = run(&args(&[], &resolve, &all));
+    assert_eq!(code, 0, "{:?}", csv.rows);
+    let seen = server.seen();
+    let retry = seen.iter().rposition(|s| s.host() == "busy.test").unwrap();
+    let last_calm = seen.iter().rposition(|s| s.host() == "calm.test").unwrap();
+    assert!(last_calm < retry, "calm.test waited for busy.test");
+}
+
+#[test]
+fn slow_hosts_never_starve_fast_ones() {
+    // 40 URLs of a slow host come first. The slow host answers only after
+    // all 200 URLs of the fast host have been answered: if the slow host's
+    // waiting URLs held global slots, the fast ones could not get through
+    // and the slow ones would time out instead.
+    const FAST: usize = 200;
+    let answered = Arc::new(AtomicUsize::new(0));
+    let all_fast = Arc::new(tokio::sync::Notify::new());
+    let (count, done) = (Arc::clone(&answered), Arc::clone(&all_fast));
+    let server = Server::start(move |seen| {
+        if seen.host() == "slow.test" {
+            let (count, done) = (Arc::clone(&count), Arc::clone(&done));
+            return Reply::ok().after(async move {
+                while count.load(Ordering::SeqCst) < FAST {
+                    done.notified().await;
+                }
+            });
+        }
+        if count.fetch_add(1, Ordering::SeqCst) + 1 == FAST {
+            done.notify_waiters();
+        }
+        Reply::ok()
+    });
+    let resolve = resolve_all(&server, &["slow.test", "fast.test"]);
+    let mut all = urls(&server, "slow.test", (0..40).map(|i| format!("/{i}")));
+    all.extend(urls(
+        &server,
+        "fast.test",
+        (0..FAST).map(|i| format!("/{i}")),
+    ));
+    let (csv, _, code) = run(&args(
+        &["-c", "16", "--per-host", "4", "--timeout", "60"],
+        &resolve,
+        &all,
+    ));
+    assert_eq!(code, 0, "{:?}", csv.rows.iter().find(|r| r[1] != "ok"));
+    assert_eq!(csv.rows.len(), 240);
+}
