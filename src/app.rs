@@ -11,6 +11,7 @@ use headcheck::input::{self, Filter, Input};
 use headcheck::limits::{LimitOptions, Limits};
 use headcheck::outcome::Outcome;
 use headcheck::report::{Destination, Format, Report};
+use headcheck::resume::Resumed;
 use headcheck::schedule::{self, Observer, RunEnd, RunOptions};
 use reqwest::header::HeaderMap;
 
@@ -79,6 +80,11 @@ async fn run(args: Args) -> anyhow::Result<i32> {
     });
     let checker = Checker::new(options, limits).context("cannot set up the HTTP client")?;
 
+    // Read before the reports are created: -o may name the same file.
+    let resumed = match &args.resume {
+        Some(path) => Resumed::load(path, &capture_columns)?,
+        None => Resumed::default(),
+    };
     let mut reports = Vec::new();
     for (destination, format) in destinations(&args) {
         reports.push(Report::create(&destination, format, &capture_columns)?);
@@ -94,7 +100,7 @@ async fn run(args: Args) -> anyhow::Result<i32> {
     } else {
         None
     };
-    let targets = input::spawn_reader(inputs, filter, 1024)?;
+    let targets = input::spawn_reader(inputs, filter, resumed, 1024)?;
 
     let mut observer = Printer {
         reports,

@@ -103,6 +103,12 @@ impl Checker {
             }
             TargetKind::Invalid(reason) => (Verdict::Invalid, reason),
             TargetKind::Skipped(reason) => (Verdict::Skipped, reason),
+            TargetKind::Resumed(earlier) => {
+                return Outcome {
+                    index: target.index,
+                    ..*earlier
+                };
+            }
         };
         Outcome::unchecked(
             target.index,

@@ -128,6 +128,12 @@ pub struct Args {
     )]
     pub capture: Vec<String>,
 
+    /// Continue an earlier, possibly interrupted, run: URLs already in this
+    /// CSV report keep their rows and are not checked again. May be the
+    /// same file as -o. A missing file counts as an empty report.
+    #[arg(long, value_name = "REPORT.csv")]
+    pub resume: Option<PathBuf>,
+
     /// Write rows as checks finish instead of in input order.
     #[arg(long)]
     pub unordered: bool,

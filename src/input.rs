@@ -17,6 +17,9 @@ use regex::Regex;
 use tokio::sync::mpsc;
 use url::Url;
 
+use crate::outcome::Outcome;
+use crate::resume::Resumed;
+
 /// Longest line kept from a list file. Longer lines become `invalid` rows
 /// without being buffered whole, so one pathological line cannot eat memory.
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
@@ -41,6 +44,8 @@ pub enum TargetKind {
     Invalid(String),
     /// A URL that is not checked; the reason is reported in `error`.
     Skipped(String),
+    /// Already in the report being resumed: its earlier row is kept.
+    Resumed(Box<Outcome>),
 }
 
 /// One input as named on the command line.
@@ -181,6 +186,7 @@ pub fn count_entries(inputs: &[Input]) -> Option<u64> {
 pub fn spawn_reader(
     inputs: Vec<Input>,
     filter: Filter,
+    resumed: Resumed,
     capacity: usize,
 ) -> Result<mpsc::Receiver<Result<Target, InputError>>, InputError> {
     let opened = open_all(&inputs)?;
@@ -188,7 +194,7 @@ pub fn spawn_reader(
     std::thread::Builder::new()
         .name("headcheck-input".into())
         .spawn(move || {
-            let mut emitter = Emitter::new(filter, tx);
+            let mut emitter = Emitter::new(filter, resumed, tx);
             for input in opened {
                 let done = match input {
                     Opened::Url(text) => emitter.emit(&text, "argv".to_string()),
@@ -332,15 +338,17 @@ impl<R: BufRead> LineReader<R> {
 /// Numbers targets, drops duplicates and classifies each entry.
 struct Emitter {
     filter: Filter,
+    resumed: Resumed,
     tx: mpsc::Sender<Result<Target, InputError>>,
     seen: Fingerprints,
     next_index: u64,
 }
 
 impl Emitter {
-    fn new(filter: Filter, tx: mpsc::Sender<Result<Target, InputError>>) -> Self {
+    fn new(filter: Filter, resumed: Resumed, tx: mpsc::Sender<Result<Target, InputError>>) -> Self {
         Emitter {
             filter,
+            resumed,
             tx,
             seen: Fingerprints::new(),
             next_index: 0,
@@ -350,15 +358,14 @@ impl Emitter {
     /// Returns false when nobody listens any more.
     fn emit(&mut self, text: &str, source: String) -> bool {
         let kind = classify_entry(text, &self.filter);
-        // Duplicates are recognised on the normalised URL, so `HTTP://Site`
-        // and `http://site/` are one URL; non-URLs on their text.
-        let key = match &kind {
-            TargetKind::Check(url) => url.as_str(),
-            _ => text,
-        };
+        let key = entry_key(&kind, text);
         if !self.seen.insert(key) {
             return true;
         }
+        let kind = match self.resumed.take(key) {
+            Some(earlier) => TargetKind::Resumed(Box::new(earlier)),
+            None => kind,
+        };
         self.send(text.to_string(), source, kind)
     }
 
@@ -375,6 +382,16 @@ impl Emitter {
         };
         self.next_index += 1;
         self.tx.blocking_send(Ok(target)).is_ok()
+    }
+}
+
+/// The key under which an entry is recognised again: the normalised URL
+/// (so `HTTP://Site` and `http://site/` are one URL), or the text of
+/// anything that is not a URL to check.
+pub fn entry_key<'a>(kind: &'a TargetKind, text: &'a str) -> &'a str {
+    match kind {
+        TargetKind::Check(url) => url.as_str(),
+        _ => text,
     }
 }
 

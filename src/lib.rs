@@ -14,4 +14,5 @@ pub mod input;
 pub mod limits;
 pub mod outcome;
 pub mod report;
+pub mod resume;
 pub mod schedule;
