@@ -168,11 +168,9 @@ pub fn count_entries(inputs: &[Input]) -> Option<u64> {
             Input::Url(_) => total += 1,
             Input::Stdin => return None,
             Input::File(path) => {
-                let mut lines = LineReader::new(BufReader::new(open_file(path).ok()?));
-                while let Some(line) = lines.next_line().ok()? {
-                    if matches!(parse_line(line), Line::Entry(_) | Line::TooLong) {
-                        total += 1;
-                    }
+                let mut list = ListReader::new(BufReader::new(open_file(path).ok()?));
+                while list.next_entry().ok()?.is_some() {
+                    total += 1;
                 }
             }
         }
@@ -214,11 +212,10 @@ pub fn spawn_reader(
 
 /// Reads one list; returns false when the receiver is gone or a read failed.
 fn read_list(name: &str, reader: Box<dyn Read + Send>, emitter: &mut Emitter) -> bool {
-    let mut lines = LineReader::new(BufReader::with_capacity(64 * 1024, reader));
-    let mut number = 0u64;
+    let mut list = ListReader::new(BufReader::with_capacity(64 * 1024, reader));
     loop {
-        let line = match lines.next_line() {
-            Ok(Some(line)) => line,
+        let (number, entry) = match list.next_entry() {
+            Ok(Some(next)) => next,
             Ok(None) => return true,
             Err(error) => {
                 let err = InputError::Read {
@@ -229,12 +226,10 @@ fn read_list(name: &str, reader: Box<dyn Read + Send>, emitter: &mut Emitter) ->
                 return false;
             }
         };
-        number += 1;
         let source = format!("{name}:{number}");
-        let keep_going = match parse_line(line) {
-            Line::Ignored => true,
-            Line::Entry(text) => emitter.emit(text, source),
-            Line::TooLong => emitter.emit_invalid(
+        let keep_going = match entry {
+            ListEntry::Text(text) => emitter.emit(text, source),
+            ListEntry::TooLong => emitter.emit_invalid(
                 "(line too long)",
                 format!("line longer than {MAX_LINE_BYTES} bytes"),
                 source,
@@ -243,6 +238,55 @@ fn read_list(name: &str, reader: Box<dyn Read + Send>, emitter: &mut Emitter) ->
         if !keep_going {
             return false;
         }
+    }
+}
+
+/// The entries of a plain list: one per line, blank lines and `#` comments
+/// skipped, surrounding whitespace, CRLF and a UTF-8 BOM removed, invalid
+/// UTF-8 decoded lossily, lines longer than [`MAX_LINE_BYTES`] reported
+/// without being kept.
+pub struct ListReader<R> {
+    lines: LineReader<R>,
+    number: u64,
+}
+
+/// One entry of a list.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ListEntry<'a> {
+    /// The trimmed text of the line: never empty, never a comment.
+    Text(&'a str),
+    /// The line was longer than [`MAX_LINE_BYTES`].
+    TooLong,
+}
+
+impl<R: BufRead> ListReader<R> {
+    pub fn new(reader: R) -> Self {
+        ListReader {
+            lines: LineReader::new(reader),
+            number: 0,
+        }
+    }
+
+    /// The next entry and its 1-based line number.
+    pub fn next_entry(&mut self) -> io::Result<Option<(u64, ListEntry<'_>)>> {
+        loop {
+            self.number += 1;
+            let line = match self.lines.next_line()? {
+                None => return Ok(None),
+                Some(line) => parse_line(line),
+            };
+            match line {
+                Line::Ignored => continue,
+                Line::Entry(_) | Line::TooLong => break,
+            }
+        }
+        // Returning the borrowed line from inside the loop is beyond today's
+        // borrow checker, so the kept line is looked at again here.
+        let entry = match parse_line(self.lines.current()) {
+            Line::Entry(text) => ListEntry::Text(text),
+            _ => ListEntry::TooLong,
+        };
+        Ok(Some((self.number, entry)))
     }
 }
 
@@ -277,6 +321,7 @@ struct LineReader<R> {
     reader: R,
     bytes: Vec<u8>,
     text: String,
+    too_long: bool,
 }
 
 impl<R: BufRead> LineReader<R> {
@@ -285,6 +330,16 @@ impl<R: BufRead> LineReader<R> {
             reader,
             bytes: Vec::new(),
             text: String::new(),
+            too_long: false,
+        }
+    }
+
+    /// The line last returned by [`LineReader::next_line`].
+    fn current(&self) -> RawLine<'_> {
+        if self.too_long {
+            RawLine::TooLong
+        } else {
+            RawLine::Text(&self.text)
         }
     }
 
@@ -323,6 +378,7 @@ impl<R: BufRead> LineReader<R> {
         if !any {
             return Ok(None);
         }
+        self.too_long = too_long;
         if too_long {
             return Ok(Some(RawLine::TooLong));
         }
