@@ -183,3 +183,25 @@ fn empty_file_gives_an_empty_report() {
     assert!(csv.rows.is_empty());
     assert!(stderr.contains("no URLs found"), "{stderr}");
 }
+
+#[test]
+fn a_file_that_fails_while_being_read_is_an_input_error() {
+    // Reading /proc/self/mem at offset 0 fails with EIO: an unreadable file
+    // even for root, who can read any file whatever its permissions.
+    let output = headcheck().arg("/proc/self/mem").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("/proc/self/mem: read error"), "{stderr}");
+}
+
+#[test]
+fn a_missing_file_is_an_input_error_before_any_request() {
+    let server = ok_server();
+    let output = headcheck()
+        .args([&server.url("/first"), "/no/such/list.txt"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("/no/such/list.txt"));
+    assert!(server.seen().is_empty(), "nothing was checked");
+}
