@@ -175,22 +175,24 @@ impl Args {
     }
 }
 
+/// `--timeout`: more than zero seconds, at most a day.
 fn parse_seconds(text: &str) -> Result<Duration, String> {
-    text.trim()
-        .parse::<f64>()
-        .ok()
-        .filter(|secs| secs.is_finite() && *secs > 0.0 && *secs <= 86_400.0)
-        .map(Duration::from_secs_f64)
-        .ok_or_else(|| format!("{text:?} is not a number of seconds between 0 and 86400"))
+    seconds_within(text, false)
 }
 
+/// `--max-retry-wait`: zero (retry at once) to a day.
 fn parse_wait(text: &str) -> Result<Duration, String> {
+    seconds_within(text, true)
+}
+
+fn seconds_within(text: &str, zero_allowed: bool) -> Result<Duration, String> {
     text.trim()
         .parse::<f64>()
         .ok()
-        .filter(|secs| secs.is_finite() && *secs >= 0.0 && *secs <= 86_400.0)
+        .filter(|secs| secs.is_finite() && *secs <= 86_400.0)
+        .filter(|secs| *secs > 0.0 || (zero_allowed && *secs == 0.0))
         .map(Duration::from_secs_f64)
-        .ok_or_else(|| format!("{text:?} is not a number of seconds between 0 and 86400"))
+        .ok_or_else(|| format!("{text:?} is not a number of seconds up to 86400"))
 }
 
 fn parse_rate(text: &str) -> Result<f64, String> {

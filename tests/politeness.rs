@@ -18,6 +18,18 @@ fn urls(server: &Server, host: &str, paths: impl IntoIterator<Item = String>) ->
         .collect()
 }
 
+/// A server whose first `n` answers come from `failure`, then 200 OK.
+fn failing_first(n: usize, failure: impl Fn() -> Reply + Send + Sync + 'static) -> Server {
+    let count = AtomicUsize::new(0);
+    Server::start(move |_| {
+        if count.fetch_add(1, Ordering::SeqCst) < n {
+            failure()
+        } else {
+            Reply::ok()
+        }
+    })
+}
+
 fn args<'a>(flags: &'a [&'a str], resolve: &'a [String], urls: &'a [String]) -> Vec<&'a str> {
     let mut all: Vec<&str> = flags.to_vec();
     all.extend(resolve.iter().map(String::as_str));
@@ -87,15 +99,7 @@ fn rate_per_host_spaces_requests() {
 
 #[test]
 fn server_errors_are_retried_until_they_pass() {
-    let count = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&count);
-    let server = Server::start(move |_| {
-        if counter.fetch_add(1, Ordering::SeqCst) < 2 {
-            Reply::status(503)
-        } else {
-            Reply::ok()
-        }
-    });
+    let server = failing_first(2, || Reply::status(503));
     // --max-retry-wait 0 keeps the test fast; the backoff itself is
     // covered by the Retry-After tests.
     let (csv, _, code) = run(&[
@@ -145,15 +149,7 @@ fn retry_gap(server: &Server) -> Duration {
 
 #[test]
 fn retry_after_in_seconds_is_honoured() {
-    let count = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&count);
-    let server = Server::start(move |_| {
-        if counter.fetch_add(1, Ordering::SeqCst) == 0 {
-            Reply::status(429).header("retry-after", "1")
-        } else {
-            Reply::ok()
-        }
-    });
+    let server = failing_first(1, || Reply::status(429).header("retry-after", "1"));
     let (csv, _, _) = run(&[&server.url("/busy")]);
     assert_eq!(csv.get(0, "result"), "ok");
     assert_eq!(csv.get(0, "attempts"), "2");
@@ -166,16 +162,10 @@ fn retry_after_in_seconds_is_honoured() {
 
 #[test]
 fn retry_after_as_an_http_date_is_honoured() {
-    let count = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&count);
-    let server = Server::start(move |_| {
-        if counter.fetch_add(1, Ordering::SeqCst) == 0 {
-            // Two seconds ahead, at one-second resolution: at least 1 s.
-            let at = std::time::SystemTime::now() + Duration::from_secs(2);
-            Reply::status(503).header("retry-after", httpdate::fmt_http_date(at))
-        } else {
-            Reply::ok()
-        }
+    let server = failing_first(1, || {
+        // Two seconds ahead, at one-second resolution: at least 1 s.
+        let at = std::time::SystemTime::now() + Duration::from_secs(2);
+        Reply::status(503).header("retry-after", httpdate::fmt_http_date(at))
     });
     let (csv, _, _) = run(&["--method", "head", &server.url("/busy")]);
     assert_eq!(csv.get(0, "result"), "ok");
@@ -189,15 +179,7 @@ fn retry_after_as_an_http_date_is_honoured() {
 
 #[test]
 fn max_retry_wait_caps_retry_after() {
-    let count = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&count);
-    let server = Server::start(move |_| {
-        if counter.fetch_add(1, Ordering::SeqCst) == 0 {
-            Reply::status(429).header("retry-after", "3600")
-        } else {
-            Reply::ok()
-        }
-    });
+    let server = failing_first(1, || Reply::status(429).header("retry-after", "3600"));
     // Without the cap this would wait an hour (and the test time out).
     let (csv, _, _) = run(&["--max-retry-wait", "0.1", &server.url("/busy")]);
     assert_eq!(csv.get(0, "result"), "ok");
@@ -218,15 +200,7 @@ fn rate_limited_after_all_retries_is_blocked() {
 
 #[test]
 fn a_429_slows_down_every_url_of_that_host() {
-    let count = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&count);
-    let server = Server::start(move |_| {
-        if counter.fetch_add(1, Ordering::SeqCst) == 0 {
-            Reply::status(429).header("retry-after", "1")
-        } else {
-            Reply::ok()
-        }
-    });
+    let server = failing_first(1, || Reply::status(429).header("retry-after", "1"));
     // One at a time, so the 429 is seen before any other request.
     let paths: Vec<String> = (0..5).map(|i| server.url(&format!("/{i}"))).collect();
     let mut flags = vec!["--per-host", "1"];
