@@ -7,12 +7,14 @@ use std::time::Instant;
 use anyhow::{Context, bail};
 use clap::Parser;
 use headcheck::check::{CheckOptions, Checker};
-use headcheck::input::{self, Filter, Input};
+use headcheck::fetch::Fetcher;
+use headcheck::input::{self, Filter, Input, ReaderOptions, SitemapOptions};
 use headcheck::limits::{LimitOptions, Limits};
 use headcheck::outcome::Outcome;
 use headcheck::report::{Destination, Format, Report};
 use headcheck::resume::Resumed;
 use headcheck::schedule::{self, Observer, RunEnd, RunOptions};
+use headcheck::sitemap::Caps;
 use reqwest::header::HeaderMap;
 
 use crate::cli::Args;
@@ -100,7 +102,23 @@ async fn run(args: Args) -> anyhow::Result<i32> {
     } else {
         None
     };
-    let targets = input::spawn_reader(inputs, filter, resumed, 1024)?;
+    let reader_options = ReaderOptions {
+        filter,
+        resumed,
+        sitemaps: SitemapOptions {
+            caps: if args.no_sitemap_limits {
+                Caps::NONE
+            } else {
+                Caps::default()
+            },
+            alternates: args.sitemap_alternates,
+        },
+        fetcher: Some(Fetcher::new(
+            checker.clone(),
+            tokio::runtime::Handle::current(),
+        )),
+    };
+    let targets = input::spawn_reader(inputs, reader_options, 1024)?;
 
     let mut observer = Printer {
         reports,
@@ -160,8 +178,14 @@ fn finish(reports: &mut [Report]) -> anyhow::Result<()> {
 
 /// The inputs named on the command line, or a piped standard input.
 fn inputs(args: &Args) -> anyhow::Result<Vec<Input>> {
-    if !args.inputs.is_empty() {
-        return Ok(args.inputs.iter().map(|arg| Input::from_arg(arg)).collect());
+    let sitemaps = args.sitemap.iter().map(|url| Input::Sitemap(url.clone()));
+    if !args.inputs.is_empty() || !args.sitemap.is_empty() {
+        return Ok(args
+            .inputs
+            .iter()
+            .map(|arg| Input::from_arg(arg))
+            .chain(sitemaps)
+            .collect());
     }
     if io::stdin().is_terminal() {
         bail!("no input: give URLs or list files, or pipe a list on standard input (see --help)");

@@ -57,6 +57,9 @@ pub struct CheckOptions {
     pub max_retry_wait: Duration,
 }
 
+/// Longest time a document fetch (a sitemap) may take, body included.
+pub const FETCH_TIMEOUT: Duration = Duration::from_secs(300);
+
 /// First wait before a retry without Retry-After; doubled at each attempt.
 const BACKOFF_BASE: Duration = Duration::from_millis(500);
 
@@ -103,6 +106,7 @@ impl Checker {
             }
             TargetKind::Invalid(reason) => (Verdict::Invalid, reason),
             TargetKind::Skipped(reason) => (Verdict::Skipped, reason),
+            TargetKind::Unreadable(reason) => (Verdict::Error, reason),
             TargetKind::Resumed(earlier) => {
                 return Outcome {
                     index: target.index,
@@ -250,33 +254,70 @@ impl Checker {
 
     /// Sends `method` to `start` and follows redirects.
     async fn follow(&self, method: Method, start: &Url, elapsed: &mut Duration) -> Answer {
+        let chain = self.chase(method, start, elapsed, None).await;
+        let reply = match chain.response {
+            Err(failure) => Reply::Failure(failure),
+            // The body, if any, is dropped unread with the response.
+            Ok(response) => Reply::Response {
+                status: response.status().as_u16(),
+                cf_mitigated: header_text(response.headers(), "cf-mitigated"),
+                retry_after: retry_after(response.headers()),
+                headers: self.capture(response.headers()),
+            },
+        };
+        Answer {
+            method,
+            final_url: chain.final_url,
+            redirects: chain.redirects,
+            reply,
+        }
+    }
+
+    /// Fetches a document (a sitemap, robots.txt) with GET, following
+    /// redirects, and returns the response with its body still to be read.
+    /// The whole transfer may take up to [`FETCH_TIMEOUT`] (or `--timeout`,
+    /// if longer): a 50 MB sitemap takes longer than a HEAD request.
+    pub async fn fetch(&self, url: &Url) -> Result<reqwest::Response, String> {
+        let mut elapsed = Duration::ZERO;
+        let timeout = FETCH_TIMEOUT.max(self.options.timeout);
+        let chain = self
+            .chase(Method::Get, url, &mut elapsed, Some(timeout))
+            .await;
+        let response = chain.response.map_err(|failure| failure.text)?;
+        let status = response.status();
+        if status.is_success() {
+            Ok(response)
+        } else {
+            Err(format!("HTTP {}", status.as_u16()))
+        }
+    }
+
+    /// Sends `method` to `start` and follows redirects to the end of the
+    /// chain.
+    async fn chase(
+        &self,
+        method: Method,
+        start: &Url,
+        elapsed: &mut Duration,
+        timeout: Option<Duration>,
+    ) -> Chain {
         let mut current = start.clone();
         let mut visited: HashSet<Url> = HashSet::from([start.clone()]);
         let mut redirects = 0u32;
-        let answer = |url: &Url, redirects, reply| Answer {
-            method,
+        let end = |url: &Url, redirects, response| Chain {
             final_url: url.clone(),
             redirects,
-            reply,
+            response,
         };
         loop {
-            let response = self.send(method, start, &current, elapsed).await;
-            let response = match response {
+            let response = match self.send(method, start, &current, elapsed, timeout).await {
                 Ok(response) => response,
-                Err(failure) => return answer(&current, redirects, Reply::Failure(failure)),
+                Err(failure) => return end(&current, redirects, Err(failure)),
             };
-            let status = response.status();
             let location = response.headers().get(LOCATION).cloned();
-            let (true, Some(location)) = (is_followed_redirect(status), location) else {
-                let reply = Reply::Response {
-                    status: status.as_u16(),
-                    cf_mitigated: header_text(response.headers(), "cf-mitigated"),
-                    retry_after: retry_after(response.headers()),
-                    headers: self.capture(response.headers()),
-                };
-                return answer(&current, redirects, reply);
+            let (true, Some(location)) = (is_followed_redirect(response.status()), location) else {
+                return end(&current, redirects, Ok(response));
             };
-            // The body, if any, is dropped unread with the response.
             drop(response);
             let next = match location
                 .to_str()
@@ -289,24 +330,23 @@ impl Checker {
                         "redirect with an invalid Location: {}",
                         String::from_utf8_lossy(location.as_bytes())
                     ));
-                    return answer(&current, redirects, Reply::Failure(failure));
+                    return end(&current, redirects, Err(failure));
                 }
             };
-            if !matches!(next.scheme(), "http" | "https") {
-                let failure =
-                    Failure::redirect(format!("redirect to unsupported scheme {}:", next.scheme()));
-                return answer(&next, redirects + 1, Reply::Failure(failure));
-            }
-            if !visited.insert(next.clone()) {
-                let failure = Failure::redirect(format!("redirect loop at {next}"));
-                return answer(&next, redirects + 1, Reply::Failure(failure));
-            }
-            if redirects == self.options.max_redirects {
-                let failure = Failure::redirect(format!(
+            let failure = if !matches!(next.scheme(), "http" | "https") {
+                Some(format!("redirect to unsupported scheme {}:", next.scheme()))
+            } else if !visited.insert(next.clone()) {
+                Some(format!("redirect loop at {next}"))
+            } else if redirects == self.options.max_redirects {
+                Some(format!(
                     "too many redirects (more than {})",
                     self.options.max_redirects
-                ));
-                return answer(&next, redirects + 1, Reply::Failure(failure));
+                ))
+            } else {
+                None
+            };
+            if let Some(text) = failure {
+                return end(&next, redirects + 1, Err(Failure::redirect(text)));
             }
             redirects += 1;
             current = next;
@@ -321,6 +361,7 @@ impl Checker {
         origin: &Url,
         url: &Url,
         elapsed: &mut Duration,
+        timeout: Option<Duration>,
     ) -> Result<reqwest::Response, Failure> {
         let host = url.host_str().unwrap_or_default();
         let _permit = self.limits.acquire(host).await;
@@ -331,6 +372,9 @@ impl Checker {
         let mut request = self.client.request(method, url.clone());
         if same_authority(origin, url) {
             request = request.headers(self.options.headers.clone());
+        }
+        if let Some(timeout) = timeout {
+            request = request.timeout(timeout);
         }
         let started = Instant::now();
         let result = request.send().await;
@@ -405,6 +449,13 @@ fn same_authority(origin: &Url, url: &Url) -> bool {
     let ports = (origin.port_or_known_default(), url.port_or_known_default());
     ports.0 == ports.1
         || (origin.scheme() == "http" && url.scheme() == "https" && ports == (Some(80), Some(443)))
+}
+
+/// Where a redirect chain ended.
+struct Chain {
+    final_url: Url,
+    redirects: u32,
+    response: Result<reqwest::Response, Failure>,
 }
 
 /// The last answer of one method's redirect chain.

@@ -32,6 +32,21 @@ pub struct Args {
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<String>,
 
+    /// Check every page of a remote sitemap or sitemap index (nested indexes
+    /// and .gz followed). Given a site root (https://site/), its sitemaps are
+    /// found in robots.txt, else at /sitemap.xml. Repeatable.
+    #[arg(long, value_name = "URL")]
+    pub sitemap: Vec<String>,
+
+    /// Lift the sitemaps.org limits of 50,000 URLs and 50 MB (uncompressed)
+    /// per sitemap file, which otherwise stop a file at the limit.
+    #[arg(long)]
+    pub no_sitemap_limits: bool,
+
+    /// Also check the alternate-language pages of a sitemap (xhtml:link).
+    #[arg(long)]
+    pub sitemap_alternates: bool,
+
     /// Write the report to PATH instead of standard output. Repeat to write
     /// several reports (e.g. -o report.csv -o report.jsonl).
     #[arg(short = 'o', long = "output", value_name = "PATH")]

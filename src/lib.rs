@@ -10,9 +10,11 @@
 pub mod accept;
 pub mod check;
 pub mod dns;
+pub mod fetch;
 pub mod input;
 pub mod limits;
 pub mod outcome;
 pub mod report;
 pub mod resume;
 pub mod schedule;
+pub mod sitemap;

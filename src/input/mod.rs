@@ -1,11 +1,15 @@
-//! Inputs: where URLs come from and what each line means.
+//! Inputs: where URLs come from and what each entry means.
 //!
-//! This module owns turning inputs (URL arguments, list files, standard
-//! input) into a stream of [`Target`]s: one per distinct entry, numbered in
-//! input order, each already sorted into "check it", "invalid" or "skipped".
-//! Files are read line by line on a blocking thread and handed over through a
-//! bounded channel, so a list of any size is never held in memory; only a
-//! compact fingerprint of every distinct URL seen is kept, for deduplication.
+//! This module owns turning inputs (URL arguments, list files, sitemaps,
+//! standard input) into a stream of [`Target`]s: one per distinct entry,
+//! numbered in input order, each already sorted into "check it", "invalid"
+//! or "skipped". Inputs are read on a blocking thread and handed over
+//! through a bounded channel, so a list or sitemap of any size is never held
+//! in memory; only a compact fingerprint of every distinct URL seen is kept,
+//! for deduplication.
+
+mod list;
+mod sitemaps;
 
 use std::collections::HashSet;
 use std::fs::File;
@@ -17,12 +21,13 @@ use regex::Regex;
 use tokio::sync::mpsc;
 use url::Url;
 
+pub use list::{ListEntry, ListReader, MAX_LINE_BYTES};
+pub use sitemaps::SitemapOptions;
+
+use crate::fetch::Fetcher;
 use crate::outcome::Outcome;
 use crate::resume::Resumed;
-
-/// Longest line kept from a list file. Longer lines become `invalid` rows
-/// without being buffered whole, so one pathological line cannot eat memory.
-pub const MAX_LINE_BYTES: usize = 64 * 1024;
+use crate::sitemap;
 
 /// One entry to report: what the user wrote, where, and what to do with it.
 #[derive(Debug, Clone)]
@@ -46,6 +51,9 @@ pub enum TargetKind {
     Skipped(String),
     /// Already in the report being resumed: its earlier row is kept.
     Resumed(Box<Outcome>),
+    /// An input that could not be read (a sitemap that failed to load, or
+    /// broke off): an `error` row that says why.
+    Unreadable(String),
 }
 
 /// One input as named on the command line.
@@ -57,6 +65,8 @@ pub enum Input {
     File(PathBuf),
     /// Standard input (`-`, or no INPUT with a piped stdin).
     Stdin,
+    /// A remote sitemap, sitemap index, or site root (`--sitemap`).
+    Sitemap(String),
 }
 
 impl Input {
@@ -114,6 +124,15 @@ impl Filter {
     }
 }
 
+/// How the reader thread reads inputs.
+pub struct ReaderOptions {
+    pub filter: Filter,
+    pub resumed: Resumed,
+    pub sitemaps: SitemapOptions,
+    /// Fetches remote sitemaps; without it, they become `error` rows.
+    pub fetcher: Option<Fetcher>,
+}
+
 /// An input opened and ready to be read.
 enum Opened {
     Url(String),
@@ -121,6 +140,7 @@ enum Opened {
         name: String,
         reader: Box<dyn Read + Send>,
     },
+    Sitemap(String),
 }
 
 /// Opens every input up front, so that an unreadable file is a usage error
@@ -130,6 +150,7 @@ fn open_all(inputs: &[Input]) -> Result<Vec<Opened>, InputError> {
         .iter()
         .map(|input| match input {
             Input::Url(url) => Ok(Opened::Url(url.clone())),
+            Input::Sitemap(url) => Ok(Opened::Sitemap(url.clone())),
             Input::Stdin => Ok(Opened::Reader {
                 name: "stdin".to_string(),
                 reader: Box::new(io::stdin()),
@@ -158,17 +179,29 @@ fn open_file(path: &Path) -> Result<File, InputError> {
     Ok(file)
 }
 
+/// A document made ready to read: decompressed if it is gzip, and whether
+/// it is XML (a sitemap) or a plain list, judged by its content.
+fn prepare(reader: impl Read + Send + 'static) -> io::Result<(Box<dyn BufRead + Send>, bool)> {
+    let mut document = sitemap::decompressed(BufReader::with_capacity(64 * 1024, reader))?;
+    let xml = sitemap::looks_like_xml(&mut document)?;
+    Ok((document, xml))
+}
+
 /// Counts the entries (non-blank, non-comment lines) of list files, for the
-/// progress bar's total. `None` when an input is a stream whose size cannot
-/// be known in advance (stdin) or a file cannot be read.
+/// progress bar's total. `None` when the total cannot be known before the
+/// run: standard input, sitemaps, unreadable files.
 pub fn count_entries(inputs: &[Input]) -> Option<u64> {
     let mut total = 0u64;
     for input in inputs {
         match input {
             Input::Url(_) => total += 1,
-            Input::Stdin => return None,
+            Input::Stdin | Input::Sitemap(_) => return None,
             Input::File(path) => {
-                let mut list = ListReader::new(BufReader::new(open_file(path).ok()?));
+                let (document, xml) = prepare(open_file(path).ok()?).ok()?;
+                if xml {
+                    return None;
+                }
+                let mut list = ListReader::new(document);
                 while list.next_entry().ok()?.is_some() {
                     total += 1;
                 }
@@ -183,8 +216,7 @@ pub fn count_entries(inputs: &[Input]) -> Option<u64> {
 /// `Err` item. Opening errors are returned at once.
 pub fn spawn_reader(
     inputs: Vec<Input>,
-    filter: Filter,
-    resumed: Resumed,
+    options: ReaderOptions,
     capacity: usize,
 ) -> Result<mpsc::Receiver<Result<Target, InputError>>, InputError> {
     let opened = open_all(&inputs)?;
@@ -192,11 +224,13 @@ pub fn spawn_reader(
     std::thread::Builder::new()
         .name("headcheck-input".into())
         .spawn(move || {
-            let mut emitter = Emitter::new(filter, resumed, tx);
+            let mut emitter = Emitter::new(options.filter, options.resumed, tx);
+            let mut walker = sitemaps::Walker::new(options.sitemaps, options.fetcher, &mut emitter);
             for input in opened {
                 let done = match input {
-                    Opened::Url(text) => emitter.emit(&text, "argv".to_string()),
-                    Opened::Reader { name, reader } => read_list(&name, reader, &mut emitter),
+                    Opened::Url(text) => walker.emitter.emit(&text, "argv".to_string()),
+                    Opened::Sitemap(text) => walker.remote_root(&text),
+                    Opened::Reader { name, reader } => read_document(&name, reader, &mut walker),
                 };
                 if !done {
                     return;
@@ -210,184 +244,45 @@ pub fn spawn_reader(
     Ok(rx)
 }
 
+/// Reads a local file or stdin: a sitemap or a list, plain or gzip. Returns
+/// false when the run should stop reading.
+fn read_document(name: &str, reader: Box<dyn Read + Send>, walker: &mut sitemaps::Walker) -> bool {
+    match prepare(reader) {
+        Ok((document, true)) => walker.sitemap(name, document, 0),
+        Ok((document, false)) => read_list(name, document, walker.emitter),
+        Err(error) => walker.emitter.fail(InputError::Read {
+            path: name.to_string(),
+            error,
+        }),
+    }
+}
+
 /// Reads one list; returns false when the receiver is gone or a read failed.
-fn read_list(name: &str, reader: Box<dyn Read + Send>, emitter: &mut Emitter) -> bool {
-    let mut list = ListReader::new(BufReader::with_capacity(64 * 1024, reader));
+fn read_list(name: &str, reader: impl BufRead, emitter: &mut Emitter) -> bool {
+    let mut list = ListReader::new(reader);
     loop {
         let (number, entry) = match list.next_entry() {
             Ok(Some(next)) => next,
             Ok(None) => return true,
             Err(error) => {
-                let err = InputError::Read {
+                return emitter.fail(InputError::Read {
                     path: name.to_string(),
                     error,
-                };
-                let _ = emitter.tx.blocking_send(Err(err));
-                return false;
+                });
             }
         };
         let source = format!("{name}:{number}");
         let keep_going = match entry {
             ListEntry::Text(text) => emitter.emit(text, source),
-            ListEntry::TooLong => emitter.emit_invalid(
-                "(line too long)",
-                format!("line longer than {MAX_LINE_BYTES} bytes"),
+            ListEntry::TooLong => emitter.send(
+                "(line too long)".to_string(),
                 source,
+                TargetKind::Invalid(format!("line longer than {MAX_LINE_BYTES} bytes")),
             ),
         };
         if !keep_going {
             return false;
         }
-    }
-}
-
-/// The entries of a plain list: one per line, blank lines and `#` comments
-/// skipped, surrounding whitespace, CRLF and a UTF-8 BOM removed, invalid
-/// UTF-8 decoded lossily, lines longer than [`MAX_LINE_BYTES`] reported
-/// without being kept.
-pub struct ListReader<R> {
-    lines: LineReader<R>,
-    number: u64,
-}
-
-/// One entry of a list.
-#[derive(Debug, PartialEq, Eq)]
-pub enum ListEntry<'a> {
-    /// The trimmed text of the line: never empty, never a comment.
-    Text(&'a str),
-    /// The line was longer than [`MAX_LINE_BYTES`].
-    TooLong,
-}
-
-impl<R: BufRead> ListReader<R> {
-    pub fn new(reader: R) -> Self {
-        ListReader {
-            lines: LineReader::new(reader),
-            number: 0,
-        }
-    }
-
-    /// The next entry and its 1-based line number.
-    pub fn next_entry(&mut self) -> io::Result<Option<(u64, ListEntry<'_>)>> {
-        loop {
-            self.number += 1;
-            let line = match self.lines.next_line()? {
-                None => return Ok(None),
-                Some(line) => parse_line(line),
-            };
-            match line {
-                Line::Ignored => continue,
-                Line::Entry(_) | Line::TooLong => break,
-            }
-        }
-        // Returning the borrowed line from inside the loop is beyond today's
-        // borrow checker, so the kept line is looked at again here.
-        let entry = match parse_line(self.lines.current()) {
-            Line::Entry(text) => ListEntry::Text(text),
-            _ => ListEntry::TooLong,
-        };
-        Ok(Some((self.number, entry)))
-    }
-}
-
-/// What one line of a list holds.
-#[derive(Debug, PartialEq, Eq)]
-enum Line<'a> {
-    Ignored,
-    Entry(&'a str),
-    TooLong,
-}
-
-fn parse_line(line: RawLine<'_>) -> Line<'_> {
-    let RawLine::Text(text) = line else {
-        return Line::TooLong;
-    };
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text).trim();
-    if text.is_empty() || text.starts_with('#') {
-        Line::Ignored
-    } else {
-        Line::Entry(text)
-    }
-}
-
-enum RawLine<'a> {
-    Text(&'a str),
-    TooLong,
-}
-
-/// Reads lines of at most [`MAX_LINE_BYTES`], decoding invalid UTF-8 lossily
-/// (binary garbage becomes `invalid` rows, not a crash).
-struct LineReader<R> {
-    reader: R,
-    bytes: Vec<u8>,
-    text: String,
-    too_long: bool,
-}
-
-impl<R: BufRead> LineReader<R> {
-    fn new(reader: R) -> Self {
-        LineReader {
-            reader,
-            bytes: Vec::new(),
-            text: String::new(),
-            too_long: false,
-        }
-    }
-
-    /// The line last returned by [`LineReader::next_line`].
-    fn current(&self) -> RawLine<'_> {
-        if self.too_long {
-            RawLine::TooLong
-        } else {
-            RawLine::Text(&self.text)
-        }
-    }
-
-    fn next_line(&mut self) -> io::Result<Option<RawLine<'_>>> {
-        self.bytes.clear();
-        let mut too_long = false;
-        let mut any = false;
-        loop {
-            let buf = match self.reader.fill_buf() {
-                Ok(buf) => buf,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            if buf.is_empty() {
-                break;
-            }
-            any = true;
-            let (chunk, found_newline) = match buf.iter().position(|&b| b == b'\n') {
-                Some(at) => (&buf[..at], true),
-                None => (buf, false),
-            };
-            if !too_long {
-                if self.bytes.len() + chunk.len() > MAX_LINE_BYTES {
-                    too_long = true;
-                    self.bytes.clear();
-                } else {
-                    self.bytes.extend_from_slice(chunk);
-                }
-            }
-            let used = chunk.len() + usize::from(found_newline);
-            self.reader.consume(used);
-            if found_newline {
-                break;
-            }
-        }
-        if !any {
-            return Ok(None);
-        }
-        self.too_long = too_long;
-        if too_long {
-            return Ok(Some(RawLine::TooLong));
-        }
-        self.text.clear();
-        match std::str::from_utf8(&self.bytes) {
-            Ok(text) => self.text.push_str(text),
-            Err(_) => self.text.push_str(&String::from_utf8_lossy(&self.bytes)),
-        }
-        Ok(Some(RawLine::Text(&self.text)))
     }
 }
 
@@ -425,8 +320,10 @@ impl Emitter {
         self.send(text.to_string(), source, kind)
     }
 
-    fn emit_invalid(&mut self, text: &str, reason: String, source: String) -> bool {
-        self.send(text.to_string(), source, TargetKind::Invalid(reason))
+    /// Ends the stream with an input error (exit status 2). Returns false.
+    fn fail(&mut self, err: InputError) -> bool {
+        let _ = self.tx.blocking_send(Err(err));
+        false
     }
 
     fn send(&mut self, text: String, source: String, kind: TargetKind) -> bool {
@@ -508,46 +405,6 @@ impl Fingerprints {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn lines(input: &[u8]) -> Vec<String> {
-        let mut reader = LineReader::new(BufReader::new(input));
-        let mut out = Vec::new();
-        while let Some(line) = reader.next_line().unwrap() {
-            out.push(match parse_line(line) {
-                Line::Ignored => "<ignored>".to_string(),
-                Line::Entry(text) => text.to_string(),
-                Line::TooLong => "<too long>".to_string(),
-            });
-        }
-        out
-    }
-
-    #[test]
-    fn list_lines_tolerate_bom_crlf_comments_and_whitespace() {
-        let input = b"\xEF\xBB\xBFhttp://a.test/\r\n\r\n# comment\n  http://b.test/x \t\nlast";
-        assert_eq!(
-            lines(input),
-            [
-                "http://a.test/",
-                "<ignored>",
-                "<ignored>",
-                "http://b.test/x",
-                "last"
-            ]
-        );
-    }
-
-    #[test]
-    fn overlong_line_is_reported_without_being_kept() {
-        let mut input = vec![b'a'; MAX_LINE_BYTES + 10];
-        input.extend_from_slice(b"\nhttp://next.test/\n");
-        assert_eq!(lines(&input), ["<too long>", "http://next.test/"]);
-    }
-
-    #[test]
-    fn binary_garbage_is_decoded_lossily() {
-        assert_eq!(lines(b"\xff\xfe\x00abc\n"), ["\u{fffd}\u{fffd}\u{0}abc"]);
-    }
 
     #[test]
     fn entries_are_classified() {
