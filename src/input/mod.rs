@@ -466,6 +466,32 @@ mod tests {
     }
 
     #[test]
+    fn sitemaps_have_no_total_before_the_run() {
+        let mut list = tempfile::NamedTempFile::new().unwrap();
+        std::io::Write::write_all(&mut list, b"http://a.test/\n# c\nhttp://b.test/\n").unwrap();
+        let mut xml = tempfile::NamedTempFile::new().unwrap();
+        std::io::Write::write_all(
+            &mut xml,
+            b"<urlset><url><loc>http://a.test/</loc></url></urlset>",
+        )
+        .unwrap();
+        let list_input = Input::File(list.path().into());
+        assert_eq!(count_entries(std::slice::from_ref(&list_input)), Some(2));
+        assert_eq!(
+            count_entries(&[list_input.clone(), Input::Url("http://c.test/".into())]),
+            Some(3)
+        );
+        assert_eq!(
+            count_entries(&[list_input, Input::File(xml.path().into())]),
+            None
+        );
+        assert_eq!(
+            count_entries(&[Input::Sitemap("http://a.test/s.xml".into())]),
+            None
+        );
+    }
+
+    #[test]
     fn fingerprints_recognise_repeats() {
         let mut seen = Fingerprints::new();
         assert!(seen.insert("http://a.test/"));

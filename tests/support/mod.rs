@@ -99,6 +99,17 @@ impl Reply {
         self.header("content-length", (chunks * CHUNK as u64).to_string())
     }
 
+    /// A body sent piece by piece as the test hands the pieces over; it ends
+    /// when the sender is dropped.
+    pub fn streamed(mut self, pieces: tokio::sync::mpsc::UnboundedReceiver<Bytes>) -> Reply {
+        let stream = futures::stream::unfold(pieces, |mut pieces| async move {
+            let piece = pieces.recv().await?;
+            Some((Ok::<_, Infallible>(Frame::data(piece)), pieces))
+        });
+        self.body = BodyExt::boxed(StreamBody::new(stream));
+        self
+    }
+
     /// Answer only once `until` completes.
     pub fn after(mut self, until: impl Future<Output = ()> + Send + 'static) -> Reply {
         self.wait = Some(Box::pin(until));
@@ -298,6 +309,38 @@ impl Drop for RawServer {
             runtime.shutdown_background();
         }
     }
+}
+
+/// gzip-compresses `data`.
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(data).unwrap();
+    encoder.finish().unwrap()
+}
+
+/// A `<urlset>` listing `urls`.
+pub fn urlset(urls: &[String]) -> String {
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+    );
+    for url in urls {
+        xml.push_str(&format!("  <url><loc>{url}</loc></url>\n"));
+    }
+    xml.push_str("</urlset>\n");
+    xml
+}
+
+/// A `<sitemapindex>` listing `sitemaps`.
+pub fn sitemap_index(sitemaps: &[String]) -> String {
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+    );
+    for sitemap in sitemaps {
+        xml.push_str(&format!("  <sitemap><loc>{sitemap}</loc></sitemap>\n"));
+    }
+    xml.push_str("</sitemapindex>\n");
+    xml
 }
 
 /// `--resolve` arguments sending each of `hosts` to `server`.
