@@ -1,0 +1,480 @@
+//! The headcheck benchmark: builds headcheck in release mode, starts a local
+//! server on 127.0.0.1 … 127.0.0.5, generates URL lists, runs each scenario
+//! several times and reports the median URLs/s, wall time, CPU time and peak
+//! RSS, then writes `bench/RESULTS.md`.
+//!
+//! Usage: `cargo run --release -p headcheck-bench [-- --quick] [--runs N]
+//! [--only a,b,c,d,e,s]`.
+
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use headcheck_bench::generate::{self, Mix};
+use headcheck_bench::server::Server;
+
+/// One measured run of a command.
+#[derive(Debug, Clone, Copy)]
+struct Measure {
+    wall: Duration,
+    cpu: Duration,
+    max_rss_kib: u64,
+    success: bool,
+}
+
+/// A scenario's result: the median of its runs.
+struct Row {
+    name: String,
+    urls: u64,
+    measure: Measure,
+    note: String,
+}
+
+impl Row {
+    fn rate(&self) -> f64 {
+        self.urls as f64 / self.measure.wall.as_secs_f64()
+    }
+}
+
+struct Options {
+    runs: usize,
+    quick: bool,
+    only: Option<Vec<String>>,
+}
+
+fn main() {
+    if let Err(err) = run() {
+        eprintln!("bench: {err}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<(), String> {
+    let options = parse_args()?;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .ok_or("no workspace root")?
+        .to_path_buf();
+    let headcheck = build_headcheck(&root)?;
+    let ips: Vec<IpAddr> = (1..=5)
+        .map(|i| IpAddr::V4(Ipv4Addr::new(127, 0, 0, i)))
+        .collect();
+    let server = Server::start(&ips, 2).map_err(|e| format!("server: {e}"))?;
+    let hosts = server.hosts();
+    let dir = std::env::temp_dir().join(format!("headcheck-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let wanted = |id: &str| {
+        options
+            .only
+            .as_ref()
+            .is_none_or(|only| only.iter().any(|o| o == id))
+    };
+    let scale = |n: u64| if options.quick { n / 10 } else { n };
+    let raw = ["-c", "128", "--per-host", "128"];
+    let mut rows = Vec::new();
+
+    if wanted("a") {
+        let n = scale(100_000);
+        let list = write_list(&dir, "a", n, &hosts, generate::STANDARD)?;
+        let measure = median(options.runs, || {
+            measure(&headcheck, &with(&raw, &[&list]), None)
+        })?;
+        rows.push(Row {
+            name: "(a) raw throughput, -c 128 --per-host 128".into(),
+            urls: n,
+            measure,
+            note: String::new(),
+        });
+    }
+    if wanted("b") {
+        let n = scale(10_000);
+        let list = write_list(&dir, "b", n, &hosts, generate::STANDARD)?;
+        let measure = median(options.runs, || measure(&headcheck, &[list.as_str()], None))?;
+        rows.push(Row {
+            name: "(b) defaults (politeness on: --per-host 8)".into(),
+            urls: n,
+            measure,
+            note: String::new(),
+        });
+    }
+    if wanted("c") {
+        let n = scale(1_000_000);
+        let list = write_list(&dir, "c", n, &hosts, generate::STANDARD)?;
+        let runs = options.runs.min(2);
+        let measure = median(runs, || measure(&headcheck, &with(&raw, &[&list]), None))?;
+        rows.push(Row {
+            name: "(c) memory, -c 128 --per-host 128".into(),
+            urls: n,
+            measure,
+            note: String::new(),
+        });
+    }
+    if wanted("d") {
+        let n = scale(100_000);
+        let list = write_list(&dir, "d", n, &hosts, generate::WITH_HANGS)?;
+        let args = with(&raw, &["--timeout", "2", "--retries", "0", &list]);
+        let measure = median(options.runs, || measure(&headcheck, &args, None))?;
+        let hangs = (0..n)
+            .filter(|i| generate::kind(*i, generate::WITH_HANGS) == "hang")
+            .count();
+        rows.push(Row {
+            name: "(d) stalls: 1% hang until --timeout 2".into(),
+            urls: n,
+            measure,
+            note: format!("{hangs} hanging URLs"),
+        });
+    }
+    if wanted("s") {
+        let n = scale(50_000);
+        let xml = generate::sitemap(n, &hosts, generate::STANDARD);
+        let size = xml.len();
+        server.serve("/sitemap.xml", xml);
+        let url = format!("http://{}/sitemap.xml", hosts[0]);
+        let args = with(&raw, &["--sitemap", &url]);
+        let measure = median(options.runs, || measure(&headcheck, &args, None))?;
+        rows.push(Row {
+            name: "(s) remote sitemap, -c 128 --per-host 128".into(),
+            urls: n,
+            measure,
+            note: format!("{:.1} MB sitemap", size as f64 / 1e6),
+        });
+    }
+    let mut comparisons = String::new();
+    if wanted("e") {
+        comparisons = compare(&options, &dir, &hosts, &rows)?;
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let report = render(&options, &rows, &comparisons);
+    print!("{report}");
+    if !options.quick && options.only.is_none() {
+        std::fs::write(root.join("bench/RESULTS.md"), &report).map_err(|e| e.to_string())?;
+        eprintln!("bench: wrote bench/RESULTS.md");
+    }
+    Ok(())
+}
+
+fn parse_args() -> Result<Options, String> {
+    let mut options = Options {
+        runs: 3,
+        quick: false,
+        only: None,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--quick" => options.quick = true,
+            "--runs" => {
+                options.runs = args
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .filter(|n| *n > 0)
+                    .ok_or("--runs needs a positive number")?;
+            }
+            "--only" => {
+                let list = args.next().ok_or("--only needs a list such as a,b")?;
+                options.only = Some(list.split(',').map(str::to_string).collect());
+            }
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    Ok(options)
+}
+
+/// The flags every headcheck run gets, then `extra`.
+fn with<'a>(flags: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
+    flags.iter().chain(extra).copied().collect()
+}
+
+fn build_headcheck(root: &Path) -> Result<PathBuf, String> {
+    let status = Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "headcheck",
+            "--bin",
+            "headcheck",
+        ])
+        .current_dir(root)
+        .status()
+        .map_err(|e| format!("cargo build: {e}"))?;
+    if !status.success() {
+        return Err("cargo build --release failed".into());
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    Ok(target.join("release/headcheck"))
+}
+
+fn write_list(
+    dir: &Path,
+    name: &str,
+    n: u64,
+    hosts: &[String],
+    mix: Mix,
+) -> Result<String, String> {
+    let path = dir.join(format!("{name}.txt"));
+    let file = File::create(&path).map_err(|e| e.to_string())?;
+    let mut out = BufWriter::new(file);
+    generate::list(&mut out, n, hosts, mix).map_err(|e| e.to_string())?;
+    out.flush().map_err(|e| e.to_string())?;
+    Ok(path.to_string_lossy().into_owned())
+}
+
+fn median(
+    runs: usize,
+    mut once: impl FnMut() -> Result<Measure, String>,
+) -> Result<Measure, String> {
+    let mut all = Vec::new();
+    for _ in 0..runs.max(1) {
+        all.push(once()?);
+    }
+    all.sort_by_key(|m| m.wall);
+    let mut middle = all[all.len() / 2];
+    middle.success = all.iter().all(|m| m.success);
+    Ok(middle)
+}
+
+/// Runs headcheck quietly (report to /dev/null) and measures it.
+fn measure(binary: &Path, args: &[&str], program: Option<&str>) -> Result<Measure, String> {
+    let mut command = match program {
+        Some(program) => Command::new(program),
+        None => {
+            let mut command = Command::new(binary);
+            command.args(["-q", "-o", "/dev/null"]);
+            command
+        }
+    };
+    command
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let started = Instant::now();
+    let child = command.spawn().map_err(|e| format!("spawn: {e}"))?;
+    let (status, usage) = wait_with_usage(child.id() as libc::pid_t)?;
+    let wall = started.elapsed();
+    let cpu = timeval(usage.ru_utime) + timeval(usage.ru_stime);
+    // headcheck exits 1 when the list has broken URLs, as the mix does.
+    let success = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) <= 1;
+    Ok(Measure {
+        wall,
+        cpu,
+        max_rss_kib: u64::try_from(usage.ru_maxrss).unwrap_or(0),
+        success,
+    })
+}
+
+/// Waits for a child and returns its status and resource usage (wait4).
+fn wait_with_usage(pid: libc::pid_t) -> Result<(libc::c_int, libc::rusage), String> {
+    let mut status = 0;
+    // SAFETY: rusage is plain data, fully written by wait4 on success.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: pid is our own child, not yet reaped; both pointers are valid.
+    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    if reaped != pid {
+        return Err(format!("wait4: {}", std::io::Error::last_os_error()));
+    }
+    Ok((status, usage))
+}
+
+fn timeval(tv: libc::timeval) -> Duration {
+    Duration::from_secs(tv.tv_sec as u64) + Duration::from_micros(tv.tv_usec as u64)
+}
+
+/// lychee and oha side by side, when they are installed.
+fn compare(
+    options: &Options,
+    dir: &Path,
+    hosts: &[String],
+    rows: &[Row],
+) -> Result<String, String> {
+    let mut text = String::new();
+    let headcheck_rate = rows
+        .iter()
+        .find(|r| r.name.starts_with("(a)"))
+        .map(Row::rate);
+    let n = if options.quick { 10_000 } else { 100_000 };
+    if installed("lychee") {
+        let list = write_list(dir, "e", n, hosts, generate::STANDARD)?;
+        let args = [
+            "-X",
+            "head",
+            "--max-concurrency",
+            "128",
+            "--host-concurrency",
+            "128",
+            "--host-request-interval",
+            "0",
+            "--no-progress",
+            "-n",
+            list.as_str(),
+        ];
+        let measure = median(options.runs, || {
+            measure(Path::new("lychee"), &args, Some("lychee"))
+        })?;
+        let rate = n as f64 / measure.wall.as_secs_f64();
+        let _ = writeln!(
+            text,
+            "- lychee, same list ({n} URLs): {rate:.0} URLs/s, peak RSS {:.1} MiB{}",
+            measure.max_rss_kib as f64 / 1024.0,
+            headcheck_rate.map_or(String::new(), |h| format!(
+                "; headcheck/lychee = {:.2}",
+                h / rate
+            ))
+        );
+    } else {
+        let _ = writeln!(text, "- lychee: not installed, no comparison");
+    }
+    if installed("oha") {
+        let url = format!("http://{}/ok/1", hosts[0]);
+        let output = Command::new("oha")
+            .args([
+                "-z",
+                "10s",
+                "-c",
+                "128",
+                "-m",
+                "HEAD",
+                "--no-tui",
+                "--output-format",
+                "json",
+                &url,
+            ])
+            .output()
+            .map_err(|e| e.to_string())?;
+        let json = String::from_utf8_lossy(&output.stdout);
+        let rate = json
+            .split("\"requestsPerSec\":")
+            .nth(1)
+            .and_then(|rest| rest.split([',', '}']).next())
+            .and_then(|n| n.trim().parse::<f64>().ok());
+        match rate {
+            Some(rate) => {
+                let _ = writeln!(
+                    text,
+                    "- oha raw HEAD rate (one URL, -c 128, 10 s): {rate:.0} req/s{}",
+                    headcheck_rate.map_or(String::new(), |h| format!(
+                        "; headcheck/oha = {:.2}",
+                        h / rate
+                    ))
+                );
+            }
+            None => {
+                let _ = writeln!(text, "- oha: could not read its rate");
+            }
+        }
+    } else {
+        let _ = writeln!(text, "- oha: not installed, no comparison");
+    }
+    Ok(text)
+}
+
+fn installed(program: &str) -> bool {
+    Command::new(program)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .next()
+                .map(|l| l.split_whitespace().nth(1).unwrap_or("0").to_string())
+        })
+        .and_then(|kib| kib.parse::<u64>().ok())
+        .map_or("unknown".into(), |kib| {
+            format!("{:.0} GiB", kib as f64 / 1024.0 / 1024.0)
+        });
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let rustc = Command::new("rustc")
+        .arg("-V")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    format!(
+        "{cpu}, {cores} cores, {memory}, Linux {}, {rustc}",
+        kernel.trim()
+    )
+}
+
+fn render(options: &Options, rows: &[Row], comparisons: &str) -> String {
+    let mut text = String::new();
+    let _ = writeln!(text, "# headcheck benchmark results\n");
+    let _ = writeln!(
+        text,
+        "Generated by `cargo run --release -p headcheck-bench`; do not edit by hand.\n"
+    );
+    let _ = writeln!(text, "- Machine: {}", machine());
+    let _ = writeln!(
+        text,
+        "- Server: the benchmark's own hyper HTTP/1.1 server (keep-alive, 2 threads) on \
+         127.0.0.1–127.0.0.5, sharing the machine with headcheck."
+    );
+    let _ = writeln!(
+        text,
+        "- Lists: distinct paths spread over 5 hosts; 90% 200, 5% 404, 5% 301 to a 200. \
+         Median of {} runs{}.\n",
+        options.runs,
+        if options.quick {
+            ", --quick (lists 10x smaller)"
+        } else {
+            ""
+        }
+    );
+    let _ = writeln!(
+        text,
+        "| scenario | URLs | URLs/s | wall s | CPU s | peak RSS MiB | notes |"
+    );
+    let _ = writeln!(text, "| --- | ---: | ---: | ---: | ---: | ---: | --- |");
+    for row in rows {
+        let m = row.measure;
+        let _ = writeln!(
+            text,
+            "| {} | {} | {:.0} | {:.2} | {:.2} | {:.1} | {}{} |",
+            row.name,
+            row.urls,
+            row.rate(),
+            m.wall.as_secs_f64(),
+            m.cpu.as_secs_f64(),
+            m.max_rss_kib as f64 / 1024.0,
+            row.note,
+            if m.success { "" } else { " (a run failed)" }
+        );
+    }
+    if let (Some(a), Some(d)) = (
+        rows.iter().find(|r| r.name.starts_with("(a)")),
+        rows.iter().find(|r| r.name.starts_with("(d)")),
+    ) {
+        let _ = writeln!(
+            text,
+            "\nStalls: (d) ran at {:.0}% of (a)'s rate with 1% of URLs hanging for 2 s.",
+            100.0 * d.rate() / a.rate()
+        );
+    }
+    if !comparisons.is_empty() {
+        let _ = writeln!(text, "\nSide by side:\n\n{comparisons}");
+    }
+    text
+}
