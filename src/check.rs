@@ -129,7 +129,9 @@ impl Checker {
         let mut attempts = 0;
         let answer = loop {
             attempts += 1;
-            let answer = self.attempt(&url, &mut elapsed).await;
+            // Boxed, like the sleep below: thousands of checks wait for their
+            // turn at once, and a task's size is that of its largest state.
+            let answer = Box::pin(self.attempt(&url, &mut elapsed)).await;
             let Some(wait) = self.retry_wait(&answer, attempts) else {
                 break answer;
             };
@@ -143,7 +145,7 @@ impl Checker {
                     .back_off(answer.final_url.host_str().unwrap_or_default(), wait);
             }
             // No slot is held while waiting: other URLs go on.
-            tokio::time::sleep(wait).await;
+            Box::pin(tokio::time::sleep(wait)).await;
         };
         self.outcome(index, text, source, answer, elapsed, attempts)
     }
@@ -377,7 +379,9 @@ impl Checker {
             request = request.timeout(timeout);
         }
         let started = Instant::now();
-        let result = request.send().await;
+        // Boxed: the request future is large, and thousands of checks wait
+        // for their turn at once; only the few in flight should pay for it.
+        let result = Box::pin(request.send()).await;
         *elapsed += started.elapsed();
         result.map_err(|err| Failure::from_reqwest(&err, &self.options))
     }
