@@ -127,6 +127,10 @@ async fn run(args: Args) -> anyhow::Result<i32> {
     };
     let run_options = RunOptions {
         ordered: !args.unordered,
+        per_host: args.per_host as usize,
+        // Room for every request slot plus as many checks between requests
+        // (redirects, retries) or settling rows.
+        max_tasks: (args.concurrency as usize).saturating_mul(2).max(64),
         ..RunOptions::default()
     };
     let end = schedule::run(checker, targets, run_options, &mut observer, interrupted()).await;

@@ -1,13 +1,20 @@
 //! The run: targets in, report rows out.
 //!
-//! Every target becomes a task; tasks wait for their turn in
-//! [`crate::limits`] before each request. Rows are handed to the report in
-//! input order (or completion order with `unordered`) as soon as order
-//! allows. How far ahead of the oldest unfinished URL the run may go is
-//! bounded by a window, so memory stays flat however long the input is,
-//! while one hanging URL still lets thousands of others be checked.
+//! Targets wait in per-host queues, which cost a few hundred bytes each. A
+//! target becomes a task (a running check, which costs more) only when its
+//! host has room (`per_host` tasks at most) and the run has room
+//! (`max_tasks`); hosts take turns. So a slow or hanging host holds at most
+//! its own few tasks, and never keeps other hosts' URLs from starting.
+//! Inside a task, each request still waits for its turn in
+//! [`crate::limits`].
+//!
+//! Rows are handed to the report in input order (or completion order with
+//! `unordered`) as soon as order allows. How far ahead of the oldest
+//! unfinished URL the run may read is bounded by a window, so memory stays
+//! flat however long the input is, while one hanging URL still lets
+//! thousands of others be checked.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::future::Future;
 use std::io;
 use std::panic::AssertUnwindSafe;
@@ -17,7 +24,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use crate::check::Checker;
-use crate::input::{InputError, Target};
+use crate::input::{InputError, Target, TargetKind};
 use crate::outcome::{Outcome, Verdict};
 
 /// How far ahead of the oldest unfinished URL a run may admit new ones.
@@ -29,7 +36,12 @@ pub const DEFAULT_WINDOW: usize = 16 * 1024;
 pub struct RunOptions {
     /// Rows in input order (true) or completion order (false).
     pub ordered: bool,
+    /// Entries read ahead of the oldest unfinished one.
     pub window: usize,
+    /// Checks running at once for one host (as `--per-host`).
+    pub per_host: usize,
+    /// Checks running at once in all.
+    pub max_tasks: usize,
 }
 
 impl Default for RunOptions {
@@ -37,6 +49,8 @@ impl Default for RunOptions {
         RunOptions {
             ordered: true,
             window: DEFAULT_WINDOW,
+            per_host: 8,
+            max_tasks: 256,
         }
     }
 }
@@ -77,21 +91,29 @@ pub async fn run<O: Observer>(
     stop: impl Future<Output = ()>,
 ) -> RunEnd {
     let window = options.window.max(1) as u64;
-    let mut tasks: JoinSet<Outcome> = JoinSet::new();
+    let mut tasks: JoinSet<(Option<String>, Outcome)> = JoinSet::new();
+    let mut hosts = HostQueues::new(options.per_host.max(1));
     let mut order = Reorder::default();
     let mut admitted = 0u64;
+    let mut finished = 0u64;
     let mut input_open = true;
     let mut input_error = None;
     tokio::pin!(stop);
 
     loop {
+        while tasks.len() < options.max_tasks.max(1) {
+            let Some((host, target)) = hosts.next() else {
+                break;
+            };
+            tasks.spawn(check_caught(checker.clone(), target, Some(host)));
+        }
         if !input_open && tasks.is_empty() {
             break;
         }
         let room = if options.ordered {
             admitted - order.next < window
         } else {
-            (tasks.len() as u64) < window
+            admitted - finished < window
         };
         tokio::select! {
             biased;
@@ -110,11 +132,15 @@ pub async fn run<O: Observer>(
                 };
             }
             Some(joined) = tasks.join_next(), if !tasks.is_empty() => {
-                let Ok(outcome) = joined else {
+                let Ok((host, outcome)) = joined else {
                     // Tasks are only cancelled by abort_all above, and panics
                     // are caught inside the task.
                     continue;
                 };
+                finished += 1;
+                if let Some(host) = host {
+                    hosts.done(&host);
+                }
                 observer.finished(&outcome);
                 let written = if options.ordered {
                     order.push(outcome);
@@ -132,7 +158,16 @@ pub async fn run<O: Observer>(
             item = targets.recv(), if input_open && room => match item {
                 Some(Ok(target)) => {
                     admitted += 1;
-                    tasks.spawn(check_caught(checker.clone(), target));
+                    match &target.kind {
+                        TargetKind::Check(url) => {
+                            let host = url.host_str().unwrap_or_default().to_string();
+                            hosts.push(host, target);
+                        }
+                        // Rows that need no request are settled at once.
+                        _ => {
+                            tasks.spawn(check_caught(checker.clone(), target, None));
+                        }
+                    }
                 }
                 Some(Err(e)) => {
                     input_error = Some(e);
@@ -152,12 +187,79 @@ pub async fn run<O: Observer>(
     }
 }
 
+/// Targets waiting for their host's turn, and the hosts whose turn it may
+/// be, in round-robin order.
+struct HostQueues {
+    per_host: usize,
+    hosts: HashMap<String, HostQueue>,
+    /// Hosts with waiting targets and room to run one more; each at most
+    /// once.
+    ready: VecDeque<String>,
+}
+
+#[derive(Default)]
+struct HostQueue {
+    waiting: VecDeque<Target>,
+    running: usize,
+    in_ready: bool,
+}
+
+impl HostQueues {
+    fn new(per_host: usize) -> HostQueues {
+        HostQueues {
+            per_host,
+            hosts: HashMap::new(),
+            ready: VecDeque::new(),
+        }
+    }
+
+    fn push(&mut self, host: String, target: Target) {
+        let queue = self.hosts.entry(host.clone()).or_default();
+        queue.waiting.push_back(target);
+        if !queue.in_ready && queue.running < self.per_host {
+            queue.in_ready = true;
+            self.ready.push_back(host);
+        }
+    }
+
+    /// The next target allowed to start, taking hosts in turn.
+    fn next(&mut self) -> Option<(String, Target)> {
+        let host = self.ready.pop_front()?;
+        let queue = self.hosts.get_mut(&host)?;
+        let target = queue.waiting.pop_front()?;
+        queue.running += 1;
+        queue.in_ready = !queue.waiting.is_empty() && queue.running < self.per_host;
+        if queue.in_ready {
+            self.ready.push_back(host.clone());
+        }
+        Some((host, target))
+    }
+
+    /// A check of `host` finished.
+    fn done(&mut self, host: &str) {
+        let Some(queue) = self.hosts.get_mut(host) else {
+            return;
+        };
+        queue.running = queue.running.saturating_sub(1);
+        if queue.waiting.is_empty() && queue.running == 0 {
+            self.hosts.remove(host);
+        } else if !queue.in_ready && !queue.waiting.is_empty() && queue.running < self.per_host {
+            queue.in_ready = true;
+            self.ready.push_back(host.to_string());
+        }
+    }
+}
+
 /// Checks one target; a bug that panics becomes an `error` row rather than a
 /// lost one.
-async fn check_caught(checker: Checker, target: Target) -> Outcome {
+async fn check_caught(
+    checker: Checker,
+    target: Target,
+    host: Option<String>,
+) -> (Option<String>, Outcome) {
     let (index, text, source) = (target.index, target.text.clone(), target.source.clone());
     let captured = checker.options().capture.len();
-    match AssertUnwindSafe(checker.check(target)).catch_unwind().await {
+    let outcome = match AssertUnwindSafe(checker.check(target)).catch_unwind().await {
         Ok(outcome) => outcome,
         Err(_) => Outcome::unchecked(
             index,
@@ -167,7 +269,8 @@ async fn check_caught(checker: Checker, target: Target) -> Outcome {
             "internal error: the check panicked".to_string(),
             captured,
         ),
-    }
+    };
+    (host, outcome)
 }
 
 /// Holds finished rows until every earlier row is written.
@@ -201,6 +304,51 @@ impl Reorder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn target(index: u64) -> Target {
+        Target {
+            index,
+            text: format!("http://h.test/{index}"),
+            source: "t".into(),
+            kind: TargetKind::Invalid(String::new()),
+        }
+    }
+
+    #[test]
+    fn hosts_take_turns_within_their_limit() {
+        let mut queues = HostQueues::new(2);
+        for i in 0..4 {
+            queues.push("slow".into(), target(i));
+        }
+        queues.push("fast".into(), target(10));
+        queues.push("fast".into(), target(11));
+        let mut started = Vec::new();
+        while let Some((host, target)) = queues.next() {
+            started.push((host, target.index));
+        }
+        // Two of slow (its limit), both of fast, interleaved.
+        assert_eq!(
+            started,
+            [
+                ("slow".to_string(), 0),
+                ("fast".to_string(), 10),
+                ("slow".to_string(), 1),
+                ("fast".to_string(), 11)
+            ]
+        );
+        queues.done("slow");
+        assert_eq!(
+            queues.next().map(|(h, t)| (h, t.index)),
+            Some(("slow".into(), 2))
+        );
+        assert!(queues.next().is_none());
+        queues.done("fast");
+        queues.done("fast");
+        assert!(
+            !queues.hosts.contains_key("fast"),
+            "idle hosts are forgotten"
+        );
+    }
 
     fn row(index: u64) -> Outcome {
         Outcome::unchecked(
