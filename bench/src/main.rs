@@ -4,7 +4,9 @@
 //! RSS, then writes `bench/RESULTS.md`.
 //!
 //! Usage: `cargo run --release -p headcheck-bench [-- --quick] [--runs N]
-//! [--only a,b,c,d,e,s]`.
+//! [--only a,b,c,d,e,s] [--baseline PATH]`. With `--baseline`, another
+//! headcheck binary (an earlier build) is measured alternately with this one
+//! on every scenario, so both face the same machine noise.
 
 use std::fmt::Write as _;
 use std::fs::File;
@@ -44,6 +46,7 @@ struct Options {
     runs: usize,
     quick: bool,
     only: Option<Vec<String>>,
+    baseline: Option<PathBuf>,
 }
 
 fn main() {
@@ -76,57 +79,84 @@ fn run() -> Result<(), String> {
     let scale = |n: u64| if options.quick { n / 10 } else { n };
     let raw = ["-c", "128", "--per-host", "128"];
     let mut rows = Vec::new();
+    // Measures `args` with this build and, alternately, the baseline.
+    let scenario =
+        |rows: &mut Vec<Row>, name: &str, urls: u64, runs: usize, args: &[&str], note: String| {
+            let (measure, baseline) =
+                alternate(runs, &headcheck, options.baseline.as_deref(), args)?;
+            rows.push(Row {
+                name: name.to_string(),
+                urls,
+                measure,
+                note: note.clone(),
+            });
+            if let Some(baseline) = baseline {
+                rows.push(Row {
+                    name: format!("{name} — baseline"),
+                    urls,
+                    measure: baseline,
+                    note,
+                });
+            }
+            Ok::<(), String>(())
+        };
 
     if wanted("a") {
         let n = scale(100_000);
         let list = write_list(&dir, "a", n, &hosts, generate::STANDARD)?;
-        let measure = median(options.runs, || {
-            measure(&headcheck, &with(&raw, &[&list]), None)
-        })?;
-        rows.push(Row {
-            name: "(a) raw throughput, -c 128 --per-host 128".into(),
-            urls: n,
-            measure,
-            note: String::new(),
-        });
+        let name = "(a) raw throughput, -c 128 --per-host 128";
+        scenario(
+            &mut rows,
+            name,
+            n,
+            options.runs,
+            &with(&raw, &[&list]),
+            String::new(),
+        )?;
     }
     if wanted("b") {
         let n = scale(10_000);
         let list = write_list(&dir, "b", n, &hosts, generate::STANDARD)?;
-        let measure = median(options.runs, || measure(&headcheck, &[list.as_str()], None))?;
-        rows.push(Row {
-            name: "(b) defaults (politeness on: --per-host 8)".into(),
-            urls: n,
-            measure,
-            note: String::new(),
-        });
+        let name = "(b) defaults (politeness on: --per-host 8)";
+        scenario(
+            &mut rows,
+            name,
+            n,
+            options.runs,
+            &[list.as_str()],
+            String::new(),
+        )?;
     }
     if wanted("c") {
         let n = scale(1_000_000);
         let list = write_list(&dir, "c", n, &hosts, generate::STANDARD)?;
+        let name = "(c) memory, -c 128 --per-host 128";
         let runs = options.runs.min(2);
-        let measure = median(runs, || measure(&headcheck, &with(&raw, &[&list]), None))?;
-        rows.push(Row {
-            name: "(c) memory, -c 128 --per-host 128".into(),
-            urls: n,
-            measure,
-            note: String::new(),
-        });
+        scenario(
+            &mut rows,
+            name,
+            n,
+            runs,
+            &with(&raw, &[&list]),
+            String::new(),
+        )?;
     }
     if wanted("d") {
         let n = scale(100_000);
         let list = write_list(&dir, "d", n, &hosts, generate::WITH_HANGS)?;
         let args = with(&raw, &["--timeout", "2", "--retries", "0", &list]);
-        let measure = median(options.runs, || measure(&headcheck, &args, None))?;
         let hangs = (0..n)
             .filter(|i| generate::kind(*i, generate::WITH_HANGS) == "hang")
             .count();
-        rows.push(Row {
-            name: "(d) stalls: 1% hang until --timeout 2".into(),
-            urls: n,
-            measure,
-            note: format!("{hangs} hanging URLs"),
-        });
+        let name = "(d) stalls: 1% hang until --timeout 2";
+        scenario(
+            &mut rows,
+            name,
+            n,
+            options.runs,
+            &args,
+            format!("{hangs} hanging URLs"),
+        )?;
     }
     if wanted("s") {
         let n = scale(50_000);
@@ -135,13 +165,9 @@ fn run() -> Result<(), String> {
         server.serve("/sitemap.xml", xml);
         let url = format!("http://{}/sitemap.xml", hosts[0]);
         let args = with(&raw, &["--sitemap", &url]);
-        let measure = median(options.runs, || measure(&headcheck, &args, None))?;
-        rows.push(Row {
-            name: "(s) remote sitemap, -c 128 --per-host 128".into(),
-            urls: n,
-            measure,
-            note: format!("{:.1} MB sitemap", size as f64 / 1e6),
-        });
+        let name = "(s) remote sitemap, -c 128 --per-host 128";
+        let note = format!("{:.1} MB sitemap", size as f64 / 1e6);
+        scenario(&mut rows, name, n, options.runs, &args, note)?;
     }
     let mut comparisons = String::new();
     if wanted("e") {
@@ -151,7 +177,7 @@ fn run() -> Result<(), String> {
 
     let report = render(&options, &rows, &comparisons);
     print!("{report}");
-    if !options.quick && options.only.is_none() {
+    if !options.quick && options.only.is_none() && options.baseline.is_none() {
         std::fs::write(root.join("bench/RESULTS.md"), &report).map_err(|e| e.to_string())?;
         eprintln!("bench: wrote bench/RESULTS.md");
     }
@@ -163,6 +189,7 @@ fn parse_args() -> Result<Options, String> {
         runs: 3,
         quick: false,
         only: None,
+        baseline: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -174,6 +201,10 @@ fn parse_args() -> Result<Options, String> {
                     .and_then(|n| n.parse().ok())
                     .filter(|n| *n > 0)
                     .ok_or("--runs needs a positive number")?;
+            }
+            "--baseline" => {
+                let path = args.next().ok_or("--baseline needs a headcheck binary")?;
+                options.baseline = Some(PathBuf::from(path));
             }
             "--only" => {
                 let list = args.next().ok_or("--only needs a list such as a,b")?;
@@ -235,10 +266,33 @@ fn median(
     for _ in 0..runs.max(1) {
         all.push(once()?);
     }
+    Ok(middle(all))
+}
+
+/// The run with the median wall time; failed if any run failed.
+fn middle(mut all: Vec<Measure>) -> Measure {
     all.sort_by_key(|m| m.wall);
     let mut middle = all[all.len() / 2];
     middle.success = all.iter().all(|m| m.success);
-    Ok(middle)
+    middle
+}
+
+/// Runs this build and the baseline (if any) alternately, `runs` times each.
+fn alternate(
+    runs: usize,
+    current: &Path,
+    baseline: Option<&Path>,
+    args: &[&str],
+) -> Result<(Measure, Option<Measure>), String> {
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for _ in 0..runs.max(1) {
+        ours.push(measure(current, args, None)?);
+        if let Some(baseline) = baseline {
+            theirs.push(measure(baseline, args, None)?);
+        }
+    }
+    let theirs = (!theirs.is_empty()).then(|| middle(theirs));
+    Ok((middle(ours), theirs))
 }
 
 /// Runs headcheck quietly (report to /dev/null) and measures it.
