@@ -132,24 +132,33 @@ pub async fn run<O: Observer>(
                 };
             }
             Some(joined) = tasks.join_next(), if !tasks.is_empty() => {
-                let Ok((host, outcome)) = joined else {
-                    // Tasks are only cancelled by abort_all above, and panics
-                    // are caught inside the task.
-                    continue;
-                };
-                finished += 1;
-                if let Some(host) = host {
-                    hosts.done(&host);
+                // Take every check that has finished by now, then flush once:
+                // rows still go out as soon as order allows, without a write
+                // per row when thousands finish each second.
+                let mut next = Some(joined);
+                let mut written = Ok(());
+                while let Some(joined) = next {
+                    // Tasks are only cancelled by abort_all, and panics are
+                    // caught inside the task.
+                    if let Ok((host, outcome)) = joined {
+                        finished += 1;
+                        if let Some(host) = host {
+                            hosts.done(&host);
+                        }
+                        observer.finished(&outcome);
+                        written = written.and_then(|()| {
+                            if options.ordered {
+                                order.push(outcome);
+                                order
+                                    .drain_ready()
+                                    .try_for_each(|outcome| observer.emit(outcome))
+                            } else {
+                                observer.emit(outcome)
+                            }
+                        });
+                    }
+                    next = tasks.try_join_next();
                 }
-                observer.finished(&outcome);
-                let written = if options.ordered {
-                    order.push(outcome);
-                    order
-                        .drain_ready()
-                        .try_for_each(|outcome| observer.emit(outcome))
-                } else {
-                    observer.emit(outcome)
-                };
                 if let Err(e) = written.and_then(|()| observer.flush()) {
                     tasks.abort_all();
                     return RunEnd::OutputFailed(e);

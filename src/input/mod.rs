@@ -13,7 +13,7 @@ mod sitemaps;
 
 use std::collections::HashSet;
 use std::fs::File;
-use std::hash::{BuildHasher, Hasher, RandomState};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
@@ -378,16 +378,23 @@ pub fn classify_entry(text: &str, filter: &Filter) -> TargetKind {
 /// Two independent keyed SipHash values make a collision (a URL wrongly
 /// treated as a duplicate) vanishingly unlikely: about 1 in 10^26 for a
 /// million URLs.
+///
+/// The set is split into shards by the fingerprint's top bits: a hash table
+/// doubles when it grows, holding old and new tables at once, and with one
+/// table that moment cost tens of MiB at a million URLs; a shard doubles
+/// alone.
 struct Fingerprints {
     keys: (RandomState, RandomState),
-    set: HashSet<u128>,
+    shards: Vec<HashSet<u128, BuildHasherDefault<Prehashed>>>,
 }
+
+const SHARDS: usize = 64;
 
 impl Fingerprints {
     fn new() -> Self {
         Fingerprints {
             keys: (RandomState::new(), RandomState::new()),
-            set: HashSet::new(),
+            shards: (0..SHARDS).map(|_| HashSet::default()).collect(),
         }
     }
 
@@ -397,8 +404,34 @@ impl Fingerprints {
             hasher.write(key.as_bytes());
             hasher.finish()
         };
-        let fingerprint = (u128::from(hash(&self.keys.0)) << 64) | u128::from(hash(&self.keys.1));
-        self.set.insert(fingerprint)
+        let high = hash(&self.keys.0);
+        let fingerprint = (u128::from(high) << 64) | u128::from(hash(&self.keys.1));
+        let shard = (high >> (64 - SHARDS.trailing_zeros())) as usize;
+        self.shards[shard].insert(fingerprint)
+    }
+}
+
+/// Hashing for values that are already uniform hashes: their low 64 bits
+/// are used as they are.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only u128 keys are hashed (through write_u128); fold anything else.
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = self.0.rotate_left(5) ^ u64::from_le_bytes(word);
+        }
+    }
+
+    fn write_u128(&mut self, value: u128) {
+        self.0 = value as u64;
     }
 }
 
