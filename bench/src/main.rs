@@ -47,6 +47,8 @@ struct Options {
     quick: bool,
     only: Option<Vec<String>>,
     baseline: Option<PathBuf>,
+    /// Only serve, with a list of this many URLs, for profiling by hand.
+    serve: Option<u64>,
 }
 
 fn main() {
@@ -62,6 +64,9 @@ fn run() -> Result<(), String> {
         .parent()
         .ok_or("no workspace root")?
         .to_path_buf();
+    if let Some(n) = options.serve {
+        return serve_only(n);
+    }
     let headcheck = build_headcheck(&root)?;
     let ips: Vec<IpAddr> = (1..=5)
         .map(|i| IpAddr::V4(Ipv4Addr::new(127, 0, 0, i)))
@@ -184,12 +189,27 @@ fn run() -> Result<(), String> {
     Ok(())
 }
 
+/// Starts the server, writes a list of `n` URLs, prints its path, and serves
+/// until killed: for profiling headcheck by hand (valgrind, perf).
+fn serve_only(n: u64) -> Result<(), String> {
+    let ips: Vec<IpAddr> = (1..=5).map(|i| IpAddr::V4(Ipv4Addr::new(127, 0, 0, i))).collect();
+    let server = Server::start(&ips, 2).map_err(|e| format!("server: {e}"))?;
+    let dir = std::env::temp_dir().join(format!("headcheck-bench-serve-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let list = write_list(&dir, "list", n, &server.hosts(), generate::STANDARD)?;
+    println!("{list}");
+    loop {
+        std::thread::park();
+    }
+}
+
 fn parse_args() -> Result<Options, String> {
     let mut options = Options {
         runs: 3,
         quick: false,
         only: None,
         baseline: None,
+        serve: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -201,6 +221,13 @@ fn parse_args() -> Result<Options, String> {
                     .and_then(|n| n.parse().ok())
                     .filter(|n| *n > 0)
                     .ok_or("--runs needs a positive number")?;
+            }
+            "--serve" => {
+                options.serve = Some(
+                    args.next()
+                        .and_then(|n| n.parse().ok())
+                        .ok_or("--serve needs a number of URLs")?,
+                );
             }
             "--baseline" => {
                 let path = args.next().ok_or("--baseline needs a headcheck binary")?;
