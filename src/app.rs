@@ -42,7 +42,11 @@ pub fn main() -> i32 {
             return exit::USAGE;
         }
     };
-    match runtime.block_on(run(args)) {
+    let result = runtime.block_on(run(args));
+    // Do not wait for leftovers (a DNS lookup stuck in the system resolver,
+    // an idle connection): the report is complete.
+    runtime.shutdown_background();
+    match result {
         Ok(code) => code,
         Err(err) => {
             eprintln!("headcheck: {}", terminal_safe(&format!("{err:#}")));
