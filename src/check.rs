@@ -285,7 +285,13 @@ impl Checker {
         let chain = self
             .chase(Method::Get, url, &mut elapsed, Some(timeout))
             .await;
-        let response = chain.response.map_err(|failure| failure.text)?;
+        let response = chain.response.map_err(|failure| match failure.kind {
+            // The whole transfer's limit, not --timeout, applied here.
+            FailureKind::Timeout if !failure.text.starts_with("connect") => {
+                format!("timeout after {}", seconds(timeout))
+            }
+            _ => failure.text,
+        })?;
         let status = response.status();
         if status.is_success() {
             Ok(response)
