@@ -68,10 +68,7 @@ fn run() -> Result<(), String> {
         return serve_only(n);
     }
     let headcheck = build_headcheck(&root)?;
-    let ips: Vec<IpAddr> = (1..=5)
-        .map(|i| IpAddr::V4(Ipv4Addr::new(127, 0, 0, i)))
-        .collect();
-    let server = Server::start(&ips, 2).map_err(|e| format!("server: {e}"))?;
+    let server = Server::start(&loopback(), 2).map_err(|e| format!("server: {e}"))?;
     let hosts = server.hosts();
     let dir = std::env::temp_dir().join(format!("headcheck-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
@@ -189,11 +186,17 @@ fn run() -> Result<(), String> {
     Ok(())
 }
 
+/// The five loopback addresses the server listens on.
+fn loopback() -> Vec<IpAddr> {
+    (1..=5)
+        .map(|i| IpAddr::V4(Ipv4Addr::new(127, 0, 0, i)))
+        .collect()
+}
+
 /// Starts the server, writes a list of `n` URLs, prints its path, and serves
 /// until killed: for profiling headcheck by hand (valgrind, perf).
 fn serve_only(n: u64) -> Result<(), String> {
-    let ips: Vec<IpAddr> = (1..=5).map(|i| IpAddr::V4(Ipv4Addr::new(127, 0, 0, i))).collect();
-    let server = Server::start(&ips, 2).map_err(|e| format!("server: {e}"))?;
+    let server = Server::start(&loopback(), 2).map_err(|e| format!("server: {e}"))?;
     let dir = std::env::temp_dir().join(format!("headcheck-bench-serve-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let list = write_list(&dir, "list", n, &server.hosts(), generate::STANDARD)?;
