@@ -37,14 +37,15 @@ fn args<'a>(flags: &'a [&'a str], resolve: &'a [String], urls: &'a [String]) -> 
     all
 }
 
-#[test]
-fn per_host_limit_is_used_and_never_exceeded() {
-    const PER_HOST: usize = 4;
-    // Each host's requests wait until PER_HOST of them are in flight
-    // together: fewer allowed would never be answered, more would be seen.
+/// Runs 5 × `per_host` URLs on each of two hosts with `-c 64 --per-host
+/// per_host` and returns the highest number of requests each host saw in
+/// flight at once. Each host's requests wait until `per_host` of them are in
+/// flight together: with fewer allowed they would never be answered (and
+/// time out), with more allowed more would be seen.
+fn highest_per_host(per_host: usize) -> HashMap<String, usize> {
     let barriers: HashMap<String, Arc<tokio::sync::Barrier>> = ["a.test", "b.test"]
         .iter()
-        .map(|h| (h.to_string(), Arc::new(tokio::sync::Barrier::new(PER_HOST))))
+        .map(|h| (h.to_string(), Arc::new(tokio::sync::Barrier::new(per_host))))
         .collect();
     let in_flight: Arc<Mutex<HashMap<String, (usize, usize)>>> = Arc::default();
     let state = Arc::clone(&in_flight);
@@ -63,18 +64,36 @@ fn per_host_limit_is_used_and_never_exceeded() {
             state.lock().unwrap().get_mut(&host).unwrap().0 -= 1;
         })
     });
-    let mut all = urls(&server, "a.test", (0..20).map(|i| format!("/{i}")));
-    all.extend(urls(&server, "b.test", (0..20).map(|i| format!("/{i}"))));
+    let paths = || (0..5 * per_host).map(|i| format!("/{i}"));
+    let mut all = urls(&server, "a.test", paths());
+    all.extend(urls(&server, "b.test", paths()));
     let resolve = resolve_all(&server, &["a.test", "b.test"]);
+    let limit = per_host.to_string();
     let (csv, _, code) = run(&args(
-        &["-c", "64", "--per-host", "4", "--timeout", "30"],
+        &["-c", "64", "--per-host", &limit, "--timeout", "30"],
         &resolve,
         &all,
     ));
     assert_eq!(code, 0, "{:?}", csv.rows);
     let highest = in_flight.lock().unwrap();
-    assert_eq!(highest["a.test"].1, PER_HOST);
-    assert_eq!(highest["b.test"].1, PER_HOST);
+    highest
+        .iter()
+        .map(|(h, (_, top))| (h.clone(), *top))
+        .collect()
+}
+
+#[test]
+fn per_host_limit_is_never_exceeded() {
+    let highest = highest_per_host(4);
+    assert_eq!(highest["a.test"], 4);
+    assert_eq!(highest["b.test"], 4);
+}
+
+#[test]
+fn a_high_per_host_limit_is_actually_used() {
+    let highest = highest_per_host(24);
+    assert_eq!(highest["a.test"], 24);
+    assert_eq!(highest["b.test"], 24);
 }
 
 #[test]

@@ -118,6 +118,43 @@ fn remote_index_leads_to_its_children_one_gzipped() {
 }
 
 #[test]
+fn children_are_fetched_ahead_within_the_per_host_limit() {
+    // Each child sitemap is answered only once two child fetches are in
+    // flight together: fetched one after the other, they would never be.
+    // With --per-host 2, a third is never seen at once.
+    let barrier = Arc::new(tokio::sync::Barrier::new(2));
+    let in_flight = Arc::new(Mutex::new((0usize, 0usize)));
+    let (b, f) = (Arc::clone(&barrier), Arc::clone(&in_flight));
+    let server = Server::start(move |seen| {
+        let host = seen.header("host").unwrap().to_string();
+        if seen.path == "/index.xml" {
+            let children: Vec<String> = (0..6)
+                .map(|i| format!("http://{host}/child{i}.xml"))
+                .collect();
+            return Reply::ok().body(sitemap_index(&children));
+        }
+        if seen.path.starts_with("/child") {
+            {
+                let mut counts = f.lock().unwrap();
+                counts.0 += 1;
+                counts.1 = counts.1.max(counts.0);
+            }
+            let page = format!("http://{host}/page{}", seen.path.trim_end_matches(".xml"));
+            let (b, f) = (Arc::clone(&b), Arc::clone(&f));
+            return Reply::ok().body(urlset(&[page])).after(async move {
+                b.wait().await;
+                f.lock().unwrap().0 -= 1;
+            });
+        }
+        Reply::ok()
+    });
+    let (csv, _, code) = run(&["--per-host", "2", "--sitemap", &server.url("/index.xml")]);
+    assert_eq!(code, 0, "{:?}", csv.rows);
+    assert_eq!(csv.rows.len(), 6);
+    assert_eq!(in_flight.lock().unwrap().1, 2);
+}
+
+#[test]
 fn nested_indexes_are_followed() {
     let site = Site::new();
     let pages = site.pages("deep", 2);
