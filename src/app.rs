@@ -17,6 +17,7 @@ use headcheck::schedule::{self, Observer, RunEnd, RunOptions};
 use headcheck::sitemap::Caps;
 use reqwest::header::HeaderMap;
 
+use crate::annotate;
 use crate::cli::Args;
 use crate::progress::Progress;
 use crate::summary::{Tally, exit, terminal_safe};
@@ -125,6 +126,7 @@ async fn run(args: Args) -> anyhow::Result<i32> {
     let targets = input::spawn_reader(inputs, reader_options, 1024)?;
 
     let mut observer = Printer {
+        annotate: !args.quiet && annotate::enabled(args.no_annotations),
         reports,
         tally: Tally::default(),
         progress: Progress::new(show_progress, total),
@@ -243,8 +245,9 @@ async fn interrupted() {
     }
 }
 
-/// Sends rows to the reports, the tally and the progress bar.
+/// Sends rows to the reports, the tally, the progress bar and annotations.
 struct Printer {
+    annotate: bool,
     reports: Vec<Report>,
     tally: Tally,
     progress: Progress,
@@ -257,6 +260,9 @@ impl Observer for Printer {
 
     fn emit(&mut self, outcome: Outcome) -> io::Result<()> {
         self.tally.add(&outcome);
+        if self.annotate {
+            annotate::annotate(&outcome);
+        }
         for report in &mut self.reports {
             report.write(&outcome)?;
         }

@@ -53,7 +53,7 @@ pub struct Args {
     pub outputs: Vec<PathBuf>,
 
     /// Report format [default: from the output file's extension (.csv,
-    /// .json, .jsonl), else csv].
+    /// .json, .jsonl, .md, .xml for JUnit), else csv].
     #[arg(long, value_enum)]
     pub format: Option<Format>,
 
@@ -158,7 +158,13 @@ pub struct Args {
     #[arg(long)]
     pub no_progress: bool,
 
-    /// Print nothing but the report: no progress bar, no summary.
+    /// On GitHub Actions (GITHUB_ACTIONS=true), do not print `::error`
+    /// annotations for broken links found in files.
+    #[arg(long)]
+    pub no_annotations: bool,
+
+    /// Print nothing but the report: no progress bar, no summary, no
+    /// annotations.
     #[arg(short, long)]
     pub quiet: bool,
 

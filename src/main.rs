@@ -1,6 +1,7 @@
 //! The `headcheck` command: parse flags, run, map the outcome to an exit
 //! status. Everything else lives in `app` and the library.
 
+mod annotate;
 mod app;
 mod cli;
 mod progress;

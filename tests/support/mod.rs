@@ -372,6 +372,9 @@ pub fn headcheck() -> assert_cmd::Command {
         "HTTP_PROXY",
         "HTTPS_PROXY",
         "ALL_PROXY",
+        // Annotations are tested on purpose, not by accident of the
+        // environment the tests run in.
+        "GITHUB_ACTIONS",
     ] {
         cmd.env_remove(var);
     }

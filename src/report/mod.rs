@@ -1,4 +1,5 @@
-//! Report writers: CSV, JSON and JSON Lines, to stdout or files.
+//! Report writers: CSV, JSON, JSON Lines, Markdown and JUnit XML, to stdout
+//! or files.
 //!
 //! Writers receive finished [`Outcome`]s in the order they are due and know
 //! nothing of how they were produced.
@@ -11,6 +12,12 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use crate::outcome::Outcome;
+
+mod junit;
+mod markdown;
+
+use junit::Junit;
+use markdown::Markdown;
 
 /// The fixed columns, in report order; captured headers follow.
 pub const COLUMNS: [&str; 10] = [
@@ -32,6 +39,10 @@ pub enum Format {
     Csv,
     Json,
     Jsonl,
+    /// A summary table for a pull-request comment or a CI job summary.
+    Markdown,
+    /// JUnit XML, one test case per URL.
+    Junit,
 }
 
 impl Format {
@@ -42,6 +53,8 @@ impl Format {
             "csv" => Some(Format::Csv),
             "json" => Some(Format::Json),
             "jsonl" | "ndjson" => Some(Format::Jsonl),
+            "md" | "markdown" => Some(Format::Markdown),
+            "xml" => Some(Format::Junit),
             _ => None,
         }
     }
@@ -67,6 +80,10 @@ enum Sink {
         rows: u64,
     },
     Jsonl(Box<dyn Write + Send>),
+    /// Written at the end: the summary comes first.
+    Markdown(Box<dyn Write + Send>, Markdown),
+    /// Written at the end: the suite's counts come first.
+    Junit(Box<dyn Write + Send>, Box<Junit>),
 }
 
 impl Report {
@@ -97,6 +114,8 @@ impl Report {
             }
             Format::Json => Sink::Json { out, rows: 0 },
             Format::Jsonl => Sink::Jsonl(out),
+            Format::Markdown => Sink::Markdown(out, Markdown::default()),
+            Format::Junit => Sink::Junit(out, Box::default()),
         };
         let mut report = Report { sink, columns };
         report.flush()?;
@@ -118,20 +137,37 @@ impl Report {
                 serde_json::to_writer(&mut *out, &json_row(&self.columns, outcome))?;
                 out.write_all(b"\n")
             }
+            Sink::Markdown(_, markdown) => {
+                markdown.add(outcome);
+                Ok(())
+            }
+            Sink::Junit(_, junit) => {
+                junit.add(outcome);
+                Ok(())
+            }
         }
     }
 
     pub fn flush(&mut self) -> io::Result<()> {
         match &mut self.sink {
             Sink::Csv(writer) => writer.flush(),
-            Sink::Json { out, .. } | Sink::Jsonl(out) => out.flush(),
+            Sink::Json { out, .. }
+            | Sink::Jsonl(out)
+            | Sink::Markdown(out, _)
+            | Sink::Junit(out, _) => out.flush(),
         }
     }
 
-    /// Completes the document (the closing bracket of a JSON array).
+    /// Completes the document: the closing bracket of a JSON array, or the
+    /// whole of a Markdown or JUnit report.
     pub fn finish(&mut self) -> io::Result<()> {
-        if let Sink::Json { out, rows } = &mut self.sink {
-            out.write_all(if *rows == 0 { b"[]\n" } else { b"\n]\n" })?;
+        match &mut self.sink {
+            Sink::Json { out, rows } => {
+                out.write_all(if *rows == 0 { b"[]\n" } else { b"\n]\n" })?
+            }
+            Sink::Markdown(out, markdown) => markdown.finish(out)?,
+            Sink::Junit(out, junit) => junit.finish(out)?,
+            Sink::Csv(_) | Sink::Jsonl(_) => {}
         }
         self.flush()
     }
@@ -221,6 +257,14 @@ mod tests {
         assert_eq!(Format::from_path(Path::new("r.CSV")), Some(Format::Csv));
         assert_eq!(Format::from_path(Path::new("r.json")), Some(Format::Json));
         assert_eq!(Format::from_path(Path::new("r.jsonl")), Some(Format::Jsonl));
+        assert_eq!(
+            Format::from_path(Path::new("summary.md")),
+            Some(Format::Markdown)
+        );
+        assert_eq!(
+            Format::from_path(Path::new("junit.xml")),
+            Some(Format::Junit)
+        );
         assert_eq!(Format::from_path(Path::new("report")), None);
     }
 }

@@ -1,0 +1,95 @@
+//! GitHub Actions annotations: with `GITHUB_ACTIONS=true`, each broken or
+//! error link whose source is a line of a file becomes an `::error` workflow
+//! command, which GitHub shows on that line of the pull request.
+
+use std::borrow::Cow;
+use std::io::Write;
+use std::path::Path;
+
+use headcheck::outcome::{Outcome, Verdict};
+
+/// Whether annotations are wanted: on GitHub Actions, unless turned off.
+pub fn enabled(turned_off: bool) -> bool {
+    !turned_off && std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true")
+}
+
+/// Prints the annotation for `outcome`, if it gets one, on standard error
+/// (standard output may be the report; the runner reads both).
+pub fn annotate(outcome: &Outcome) {
+    if let Some(line) = annotation(outcome) {
+        let _ = writeln!(std::io::stderr().lock(), "{line}");
+    }
+}
+
+fn annotation(outcome: &Outcome) -> Option<String> {
+    if !matches!(outcome.verdict, Verdict::Broken | Verdict::Error) {
+        return None;
+    }
+    let (file, line) = outcome.source.rsplit_once(':')?;
+    let line: u64 = line.parse().ok()?;
+    if !Path::new(file).is_file() {
+        return None;
+    }
+    let detail = match (outcome.status, outcome.error.as_deref()) {
+        (Some(status), Some(error)) => format!("{status} {error}"),
+        (Some(status), None) => format!("HTTP {status}"),
+        (None, Some(error)) => error.to_string(),
+        (None, None) => String::new(),
+    };
+    Some(format!(
+        "::error file={},line={line},title={}::{}",
+        property(file),
+        property(&format!("{} link", outcome.verdict)),
+        data(&format!("{}: {detail}", outcome.url)),
+    ))
+}
+
+/// Escaping for a workflow command's message.
+fn data(text: &str) -> Cow<'_, str> {
+    if !text.contains(['%', '\r', '\n']) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A"),
+    )
+}
+
+/// Escaping for a workflow command's property (file, title).
+fn property(text: &str) -> String {
+    data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broken_link_in_a_file_becomes_an_error_annotation() {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        let path = file.path().to_str().unwrap();
+        let mut outcome = Outcome::unchecked(
+            0,
+            "http://a.test/x%y".into(),
+            format!("{path}:7"),
+            Verdict::Broken,
+            String::new(),
+            0,
+        );
+        outcome.status = Some(404);
+        outcome.error = None;
+        assert_eq!(
+            annotation(&outcome).unwrap(),
+            format!("::error file={path},line=7,title=broken link::http://a.test/x%25y: HTTP 404")
+        );
+        outcome.source = "stdin:7".into();
+        assert!(annotation(&outcome).is_none(), "stdin is not a file");
+        outcome.source = format!("{path}:7");
+        outcome.verdict = Verdict::Blocked;
+        assert!(
+            annotation(&outcome).is_none(),
+            "only broken and error links"
+        );
+    }
+}

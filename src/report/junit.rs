@@ -1,0 +1,110 @@
+//! `--format junit`: JUnit XML, one test case per URL, for the CI systems
+//! that show test results (GitLab, Jenkins, Azure). The suite's counts come
+//! first in the document, so the test cases are kept until the end.
+
+use std::io::{self, Write};
+
+use crate::outcome::{Outcome, Verdict};
+
+#[derive(Default)]
+pub struct Junit {
+    cases: String,
+    tests: u64,
+    failures: u64,
+    errors: u64,
+    skipped: u64,
+    seconds: f64,
+}
+
+impl Junit {
+    pub fn add(&mut self, outcome: &Outcome) {
+        self.tests += 1;
+        let seconds = outcome.elapsed_ms.unwrap_or(0) as f64 / 1000.0;
+        self.seconds += seconds;
+        let detail = match (outcome.status, outcome.error.as_deref()) {
+            (Some(status), Some(error)) => format!("{status} {error}"),
+            (Some(status), None) => format!("HTTP {status}"),
+            (None, Some(error)) => error.to_string(),
+            (None, None) => String::new(),
+        };
+        let body = match outcome.verdict {
+            Verdict::Ok => String::new(),
+            Verdict::Broken | Verdict::Invalid => {
+                self.failures += 1;
+                format!(
+                    "<failure type=\"{}\" message=\"{}\"/>",
+                    outcome.verdict,
+                    escape(&detail)
+                )
+            }
+            Verdict::Error => {
+                self.errors += 1;
+                format!("<error type=\"error\" message=\"{}\"/>", escape(&detail))
+            }
+            Verdict::Blocked | Verdict::Skipped => {
+                self.skipped += 1;
+                format!(
+                    "<skipped message=\"{}: {}\"/>",
+                    outcome.verdict,
+                    escape(&detail)
+                )
+            }
+        };
+        self.cases.push_str(&format!(
+            "    <testcase classname=\"{}\" name=\"{}\" time=\"{seconds:.3}\">{body}</testcase>\n",
+            escape(&outcome.source),
+            escape(&outcome.url),
+        ));
+    }
+
+    pub fn finish(&self, out: &mut dyn Write) -> io::Result<()> {
+        write!(
+            out,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+             <testsuites tests=\"{t}\" failures=\"{f}\" errors=\"{e}\" skipped=\"{s}\" time=\"{time:.3}\">\n  \
+             <testsuite name=\"headcheck\" tests=\"{t}\" failures=\"{f}\" errors=\"{e}\" skipped=\"{s}\" time=\"{time:.3}\">\n\
+             {cases}  </testsuite>\n</testsuites>\n",
+            t = self.tests,
+            f = self.failures,
+            e = self.errors,
+            s = self.skipped,
+            time = self.seconds,
+            cases = self.cases,
+        )
+    }
+}
+
+/// Text for an XML attribute: markup escaped, and characters XML 1.0 cannot
+/// hold at all (most control characters) replaced.
+fn escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&apos;"),
+            '\n' => escaped.push_str("&#10;"),
+            '\t' => escaped.push_str("&#9;"),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {
+                escaped.push('\u{FFFD}')
+            }
+            c => escaped.push(c),
+        }
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markup_and_control_characters_are_escaped() {
+        assert_eq!(
+            escape("a<b>&\"c'\u{1}"),
+            "a&lt;b&gt;&amp;&quot;c&apos;\u{FFFD}"
+        );
+    }
+}

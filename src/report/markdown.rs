@@ -1,0 +1,149 @@
+//! `--format markdown`: a summary fit for a pull-request comment or
+//! `$GITHUB_STEP_SUMMARY` — the counts per result, then a table of the URLs
+//! that are not ok. Written at the end of the run, since the counts come
+//! first; only the listed rows are kept until then.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use crate::outcome::{Outcome, Verdict};
+
+/// Rows listed in the table; the rest are counted.
+const LISTED: usize = 1000;
+
+#[derive(Default)]
+pub struct Markdown {
+    counts: [u64; Verdict::ALL.len()],
+    listed: Vec<Outcome>,
+    more: u64,
+}
+
+impl Markdown {
+    pub fn add(&mut self, outcome: &Outcome) {
+        if let Some(slot) = Verdict::ALL.iter().position(|v| *v == outcome.verdict) {
+            self.counts[slot] += 1;
+        }
+        if matches!(outcome.verdict, Verdict::Ok | Verdict::Skipped) {
+            return;
+        }
+        if self.listed.len() < LISTED {
+            self.listed.push(outcome.clone());
+        } else {
+            self.more += 1;
+        }
+    }
+
+    pub fn finish(&self, out: &mut dyn Write) -> io::Result<()> {
+        out.write_all(self.render().as_bytes())
+    }
+
+    fn render(&self) -> String {
+        let total: u64 = self.counts.iter().sum();
+        let count =
+            |v: Verdict| self.counts[Verdict::ALL.iter().position(|x| *x == v).unwrap_or(0)];
+        let failing = count(Verdict::Broken) + count(Verdict::Error) + count(Verdict::Invalid);
+        let mut text = String::new();
+        let headline = if failing == 0 {
+            format!("## headcheck: all {total} links fine")
+        } else {
+            format!("## headcheck: {failing} of {total} links failed")
+        };
+        let _ = writeln!(text, "{headline}\n");
+        let _ = writeln!(text, "| result | URLs |\n| --- | ---: |");
+        for verdict in Verdict::ALL {
+            let _ = writeln!(text, "| {verdict} | {} |", count(verdict));
+        }
+        if !self.listed.is_empty() {
+            let _ = writeln!(text, "\n### Links that are not ok\n");
+            let _ = writeln!(
+                text,
+                "| result | status | URL | source | error |\n| --- | ---: | --- | --- | --- |"
+            );
+            for row in &self.listed {
+                let _ = writeln!(
+                    text,
+                    "| {} | {} | {} | {} | {} |",
+                    row.verdict,
+                    row.status.map_or(String::new(), |s| s.to_string()),
+                    cell(&row.url),
+                    cell(&row.source),
+                    cell(row.error.as_deref().unwrap_or_default()),
+                );
+            }
+            if self.more > 0 {
+                let _ = writeln!(text, "\n… and {} more.", self.more);
+            }
+        }
+        text
+    }
+}
+
+/// Text made safe for a table cell: no line breaks, no column breaks, no
+/// markup or HTML from outside.
+fn cell(text: &str) -> String {
+    let mut safe = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' | '\r' | '\t' => safe.push(' '),
+            '|' | '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '!' => {
+                safe.push('\\');
+                safe.push(c);
+            }
+            c if c.is_control() => {}
+            c => safe.push(c),
+        }
+    }
+    safe
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(url: &str, verdict: Verdict, status: Option<u16>, error: &str) -> Outcome {
+        let mut outcome = Outcome::unchecked(
+            0,
+            url.into(),
+            "docs/a.md:3".into(),
+            verdict,
+            error.into(),
+            0,
+        );
+        outcome.status = status;
+        outcome
+    }
+
+    #[test]
+    fn counts_then_the_links_that_failed() {
+        let mut md = Markdown::default();
+        md.add(&row("http://a.test/", Verdict::Ok, Some(200), ""));
+        md.add(&row("http://b.test/x|y", Verdict::Broken, Some(404), ""));
+        md.add(&row(
+            "http://c.test/",
+            Verdict::Error,
+            None,
+            "timeout after 20s",
+        ));
+        let text = md.render();
+        assert!(
+            text.starts_with("## headcheck: 2 of 3 links failed\n"),
+            "{text}"
+        );
+        assert!(text.contains("| ok | 1 |"));
+        assert!(
+            text.contains("| broken | 404 | http://b.test/x\\|y | docs/a.md:3 |"),
+            "{text}"
+        );
+        assert!(text.contains("| error |  | http://c.test/ | docs/a.md:3 | timeout after 20s |"));
+        assert!(!text.contains("http://a.test/"), "ok rows are not listed");
+    }
+
+    #[test]
+    fn all_fine_has_no_table_of_failures() {
+        let mut md = Markdown::default();
+        md.add(&row("http://a.test/", Verdict::Ok, Some(200), ""));
+        let text = md.render();
+        assert!(text.starts_with("## headcheck: all 1 links fine"));
+        assert!(!text.contains("not ok"));
+    }
+}
