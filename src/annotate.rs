@@ -30,17 +30,11 @@ fn annotation(outcome: &Outcome) -> Option<String> {
     if !Path::new(file).is_file() {
         return None;
     }
-    let detail = match (outcome.status, outcome.error.as_deref()) {
-        (Some(status), Some(error)) => format!("{status} {error}"),
-        (Some(status), None) => format!("HTTP {status}"),
-        (None, Some(error)) => error.to_string(),
-        (None, None) => String::new(),
-    };
     Some(format!(
         "::error file={},line={line},title={}::{}",
         property(file),
         property(&format!("{} link", outcome.verdict)),
-        data(&format!("{}: {detail}", outcome.url)),
+        data(&format!("{}: {}", outcome.url, outcome.detail())),
     ))
 }
 
@@ -81,7 +75,7 @@ mod tests {
         outcome.error = None;
         assert_eq!(
             annotation(&outcome).unwrap(),
-            format!("::error file={path},line=7,title=broken link::http://a.test/x%25y: HTTP 404")
+            format!("::error file={path},line=7,title=broken link::http://a.test/x%25y: 404")
         );
         outcome.source = "stdin:7".into();
         assert!(annotation(&outcome).is_none(), "stdin is not a file");

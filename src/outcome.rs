@@ -119,6 +119,17 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// The status and error in a few words, for summaries: `404`,
+    /// `429 rate limited (429)`, `timeout after 20s`.
+    pub fn detail(&self) -> String {
+        match (self.status, &self.error) {
+            (Some(status), Some(error)) => format!("{status} {error}"),
+            (Some(status), None) => status.to_string(),
+            (None, Some(error)) => error.clone(),
+            (None, None) => String::new(),
+        }
+    }
+
     /// A row for an entry that was not checked (invalid or skipped).
     pub fn unchecked(
         index: u64,

@@ -46,16 +46,10 @@ impl Tally {
             self.more_problems += 1;
             return;
         }
-        let detail = match (outcome.status, &outcome.error) {
-            (Some(status), Some(error)) => format!("{status} {error}"),
-            (Some(status), None) => status.to_string(),
-            (None, Some(error)) => error.clone(),
-            (None, None) => String::new(),
-        };
         self.problems.push(Problem {
             verdict: outcome.verdict,
             url: outcome.url.clone(),
-            detail,
+            detail: outcome.detail(),
         });
     }
 

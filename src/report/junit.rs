@@ -21,12 +21,7 @@ impl Junit {
         self.tests += 1;
         let seconds = outcome.elapsed_ms.unwrap_or(0) as f64 / 1000.0;
         self.seconds += seconds;
-        let detail = match (outcome.status, outcome.error.as_deref()) {
-            (Some(status), Some(error)) => format!("{status} {error}"),
-            (Some(status), None) => format!("HTTP {status}"),
-            (None, Some(error)) => error.to_string(),
-            (None, None) => String::new(),
-        };
+        let detail = outcome.detail();
         let body = match outcome.verdict {
             Verdict::Ok => String::new(),
             Verdict::Broken | Verdict::Invalid => {
