@@ -13,6 +13,13 @@ use flate2::bufread::MultiGzDecoder;
 use quick_xml::XmlVersion;
 use quick_xml::events::Event;
 
+/// The namespace sitemaps declare. It names the format, it is never fetched;
+/// the parser matches local names, so any or no namespace is accepted.
+pub const SITEMAP_NAMESPACE: &str = "http://www.sitemaps.org/schemas/sitemap/0.9";
+
+/// The namespace of `xhtml:link` alternates (also only a name).
+pub const XHTML_NAMESPACE: &str = "http://www.w3.org/1999/xhtml";
+
 /// The sitemaps.org limits, enforced per file unless lifted.
 pub const MAX_URLS: u64 = 50_000;
 pub const MAX_BYTES: u64 = 50 * 1024 * 1024;

@@ -6,6 +6,7 @@ mod support;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
+use headcheck::sitemap::{SITEMAP_NAMESPACE, XHTML_NAMESPACE};
 use support::{Csv, Reply, Server, gzip, headcheck, run, sitemap_index, urlset};
 
 /// Documents served by path.
@@ -350,8 +351,7 @@ fn alternates_are_checked_only_when_asked() {
     site.serve(
         "/alt.xml",
         format!(
-            "<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" \
-             xmlns:xhtml=\"http://www.w3.org/1999/xhtml\">\
+            "<urlset xmlns=\"{SITEMAP_NAMESPACE}\" xmlns:xhtml=\"{XHTML_NAMESPACE}\">\
              <url><loc>{page}</loc>\
              <xhtml:link rel=\"alternate\" hreflang=\"de\" href=\"{alternate}\"/></url></urlset>"
         ),

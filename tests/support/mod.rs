@@ -321,8 +321,9 @@ pub fn gzip(data: &[u8]) -> Vec<u8> {
 
 /// A `<urlset>` listing `urls`.
 pub fn urlset(urls: &[String]) -> String {
-    let mut xml = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+    let mut xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"{}\">\n",
+        headcheck::sitemap::SITEMAP_NAMESPACE
     );
     for url in urls {
         xml.push_str(&format!("  <url><loc>{url}</loc></url>\n"));
@@ -333,8 +334,9 @@ pub fn urlset(urls: &[String]) -> String {
 
 /// A `<sitemapindex>` listing `sitemaps`.
 pub fn sitemap_index(sitemaps: &[String]) -> String {
-    let mut xml = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+    let mut xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<sitemapindex xmlns=\"{}\">\n",
+        headcheck::sitemap::SITEMAP_NAMESPACE
     );
     for sitemap in sitemaps {
         xml.push_str(&format!("  <sitemap><loc>{sitemap}</loc></sitemap>\n"));
