@@ -230,7 +230,14 @@ impl HostQueues {
     }
 
     fn push(&mut self, host: String, target: Target) {
-        let queue = self.hosts.entry(host.clone()).or_default();
+        // Looked up before inserting, so that the common case (a host seen
+        // before) does not copy its name.
+        if !self.hosts.contains_key(&host) {
+            self.hosts.insert(host.clone(), HostQueue::default());
+        }
+        let Some(queue) = self.hosts.get_mut(&host) else {
+            return;
+        };
         queue.waiting.push_back(target);
         if !queue.in_ready && queue.running < self.per_host {
             queue.in_ready = true;
