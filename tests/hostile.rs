@@ -19,6 +19,29 @@ async fn read_request(stream: &mut TcpStream) {
     }
 }
 
+/// A server that reads each request, sends `answer` as it is, and closes.
+fn answering(answer: Vec<u8>) -> RawServer {
+    let answer = std::sync::Arc::new(answer);
+    RawServer::start(move |mut stream| {
+        let answer = std::sync::Arc::clone(&answer);
+        async move {
+            read_request(&mut stream).await;
+            let _ = stream.write_all(&answer).await;
+            let _ = stream.shutdown().await;
+        }
+    })
+}
+
+/// The first row is an error that says the response was malformed.
+fn assert_malformed(csv: &support::Csv) {
+    assert_eq!(csv.get(0, "result"), "error");
+    assert!(
+        csv.get(0, "error").starts_with("malformed response"),
+        "{:?}",
+        csv.rows
+    );
+}
+
 #[test]
 fn connection_reset_after_the_request_is_an_error() {
     let server = RawServer::start(|mut stream| async move {
@@ -71,21 +94,10 @@ fn silent_server_times_out_and_the_run_goes_on() {
 
 #[test]
 fn garbage_instead_of_http_is_a_malformed_response() {
-    let server = RawServer::start(|mut stream| async move {
-        read_request(&mut stream).await;
-        let _ = stream
-            .write_all(b"\x00\x01\x02SSH-2.0-OpenSSH\xff\xfe garbage\r\n\r\n")
-            .await;
-        let _ = stream.shutdown().await;
-    });
+    let server = answering(b"\x00\x01\x02SSH-2.0-OpenSSH\xff\xfe garbage\r\n\r\n".to_vec());
     let (csv, _, code) = run(&[&server.url("/garbage")]);
     assert_eq!(code, 1);
-    assert_eq!(csv.get(0, "result"), "error");
-    assert!(
-        csv.get(0, "error").starts_with("malformed response"),
-        "{:?}",
-        csv.rows
-    );
+    assert_malformed(&csv);
 }
 
 #[test]
@@ -100,23 +112,14 @@ fn a_100_kb_header_is_read_and_captured() {
 
 #[test]
 fn a_thousand_headers_give_an_error_row() {
-    let server = RawServer::start(|mut stream| async move {
-        read_request(&mut stream).await;
-        let mut head = String::from("HTTP/1.1 200 OK\r\n");
-        for i in 0..1000 {
-            head.push_str(&format!("x-h{i}: {}\r\n", "y".repeat(90)));
-        }
-        head.push_str("content-length: 0\r\n\r\n");
-        let _ = stream.write_all(head.as_bytes()).await;
-        let _ = stream.shutdown().await;
-    });
+    let mut head = String::from("HTTP/1.1 200 OK\r\n");
+    for i in 0..1000 {
+        head.push_str(&format!("x-h{i}: {}\r\n", "y".repeat(90)));
+    }
+    head.push_str("content-length: 0\r\n\r\n");
+    let server = answering(head.into_bytes());
     let (csv, _, _) = run(&[&server.url("/many")]);
-    assert_eq!(csv.get(0, "result"), "error");
-    assert!(
-        csv.get(0, "error").starts_with("malformed response"),
-        "{:?}",
-        csv.rows
-    );
+    assert_malformed(&csv);
 }
 
 #[test]
@@ -170,10 +173,7 @@ fn hostile_servers_never_lose_a_row() {
         read_request(&mut stream).await;
         let _ = stream.set_zero_linger();
     });
-    let garbage = RawServer::start(|mut stream| async move {
-        read_request(&mut stream).await;
-        let _ = stream.write_all(b"HTTP/9.9 abc\r\n\r\n").await;
-    });
+    let garbage = answering(b"HTTP/9.9 abc\r\n\r\n".to_vec());
     let good = Server::start(|seen| match seen.path.as_str() {
         "/loop" => Reply::redirect(302, "/loop"),
         _ => Reply::ok(),
