@@ -310,7 +310,8 @@ impl Checker {
         timeout: Option<Duration>,
     ) -> Chain {
         let mut current = start.clone();
-        let mut visited: HashSet<Url> = HashSet::from([start.clone()]);
+        // Made at the first redirect: most URLs never need it.
+        let mut visited: Option<HashSet<Url>> = None;
         let mut redirects = 0u32;
         let end = |url: &Url, redirects, response| Chain {
             final_url: url.clone(),
@@ -343,7 +344,10 @@ impl Checker {
             };
             let failure = if !matches!(next.scheme(), "http" | "https") {
                 Some(format!("redirect to unsupported scheme {}:", next.scheme()))
-            } else if !visited.insert(next.clone()) {
+            } else if !visited
+                .get_or_insert_with(|| HashSet::from([start.clone()]))
+                .insert(next.clone())
+            {
                 Some(format!("redirect loop at {next}"))
             } else if redirects == self.options.max_redirects {
                 Some(format!(

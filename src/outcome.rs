@@ -33,6 +33,11 @@ impl Verdict {
         Verdict::Skipped,
     ];
 
+    /// This verdict's position in [`Verdict::ALL`], for per-result counts.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Ok => "ok",
@@ -159,6 +164,13 @@ impl Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn index_matches_the_order_of_all() {
+        for (i, verdict) in Verdict::ALL.iter().enumerate() {
+            assert_eq!(verdict.index(), i);
+        }
+    }
 
     #[test]
     fn statuses_are_judged() {

@@ -38,9 +38,7 @@ impl Progress {
 
     pub fn finished(&mut self, verdict: Verdict) {
         let Some(bar) = &self.bar else { return };
-        if let Some(slot) = Verdict::ALL.iter().position(|v| *v == verdict) {
-            self.counts[slot] += 1;
-        }
+        self.counts[verdict.index()] += 1;
         bar.inc(1);
         if self.message_at.elapsed() >= MESSAGE_EVERY {
             self.message_at = Instant::now();

@@ -38,7 +38,7 @@ struct Problem {
 
 impl Tally {
     pub fn add(&mut self, outcome: &Outcome) {
-        self.counts[slot(outcome.verdict)] += 1;
+        self.counts[outcome.verdict.index()] += 1;
         if matches!(outcome.verdict, Verdict::Ok | Verdict::Skipped) {
             return;
         }
@@ -54,7 +54,7 @@ impl Tally {
     }
 
     pub fn count(&self, verdict: Verdict) -> u64 {
-        self.counts[slot(verdict)]
+        self.counts[verdict.index()]
     }
 
     pub fn total(&self) -> u64 {
@@ -111,13 +111,6 @@ impl Tally {
             exit::OK
         }
     }
-}
-
-fn slot(verdict: Verdict) -> usize {
-    Verdict::ALL
-        .iter()
-        .position(|v| *v == verdict)
-        .unwrap_or_default()
 }
 
 /// Control characters from servers or inputs are shown escaped, never sent

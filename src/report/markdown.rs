@@ -20,9 +20,7 @@ pub struct Markdown {
 
 impl Markdown {
     pub fn add(&mut self, outcome: &Outcome) {
-        if let Some(slot) = Verdict::ALL.iter().position(|v| *v == outcome.verdict) {
-            self.counts[slot] += 1;
-        }
+        self.counts[outcome.verdict.index()] += 1;
         if matches!(outcome.verdict, Verdict::Ok | Verdict::Skipped) {
             return;
         }
@@ -39,8 +37,7 @@ impl Markdown {
 
     fn render(&self) -> String {
         let total: u64 = self.counts.iter().sum();
-        let count =
-            |v: Verdict| self.counts[Verdict::ALL.iter().position(|x| *x == v).unwrap_or(0)];
+        let count = |v: Verdict| self.counts[v.index()];
         let failing = count(Verdict::Broken) + count(Verdict::Error) + count(Verdict::Invalid);
         let mut text = String::new();
         let headline = if failing == 0 {
