@@ -19,6 +19,9 @@ use std::time::{Duration, Instant};
 use headcheck_bench::generate::{self, Mix};
 use headcheck_bench::server::Server;
 
+/// `--timeout` in the stall scenario (d), in seconds.
+const STALL_TIMEOUT_SECS: f64 = 2.0;
+
 /// One measured run of a command.
 #[derive(Debug, Clone, Copy)]
 struct Measure {
@@ -34,12 +37,25 @@ struct Row {
     urls: u64,
     measure: Measure,
     note: String,
+    /// URLs in the list that hang until the timeout.
+    hangs: u64,
 }
 
 impl Row {
     fn rate(&self) -> f64 {
         self.urls as f64 / self.measure.wall.as_secs_f64()
     }
+}
+
+/// The tools measured beside headcheck, when installed.
+#[derive(Default)]
+struct Comparisons {
+    /// Lines for the report.
+    text: String,
+    /// lychee's URLs/s on the same list.
+    lychee: Option<f64>,
+    /// oha's raw HEAD requests/s on one URL.
+    oha: Option<f64>,
 }
 
 struct Options {
@@ -91,6 +107,7 @@ fn run() -> Result<(), String> {
                 urls,
                 measure,
                 note: note.clone(),
+                hangs: 0,
             });
             if let Some(baseline) = baseline {
                 rows.push(Row {
@@ -98,6 +115,7 @@ fn run() -> Result<(), String> {
                     urls,
                     measure: baseline,
                     note,
+                    hangs: 0,
                 });
             }
             Ok::<(), String>(())
@@ -146,7 +164,8 @@ fn run() -> Result<(), String> {
     if wanted("d") {
         let n = scale(100_000);
         let list = write_list(&dir, "d", n, &hosts, generate::WITH_HANGS)?;
-        let args = with(&raw, &["--timeout", "2", "--retries", "0", &list]);
+        let timeout = STALL_TIMEOUT_SECS.to_string();
+        let args = with(&raw, &["--timeout", &timeout, "--retries", "0", &list]);
         let hangs = (0..n)
             .filter(|i| generate::kind(*i, generate::WITH_HANGS) == "hang")
             .count();
@@ -159,6 +178,9 @@ fn run() -> Result<(), String> {
             &args,
             format!("{hangs} hanging URLs"),
         )?;
+        for row in rows.iter_mut().filter(|r| r.name.starts_with("(d)")) {
+            row.hangs = hangs as u64;
+        }
     }
     if wanted("s") {
         let n = scale(50_000);
@@ -171,7 +193,7 @@ fn run() -> Result<(), String> {
         let note = format!("{:.1} MB sitemap", size as f64 / 1e6);
         scenario(&mut rows, name, n, options.runs, &args, note)?;
     }
-    let mut comparisons = String::new();
+    let mut comparisons = Comparisons::default();
     if wanted("e") {
         comparisons = compare(&options, &dir, &hosts, &rows)?;
     }
@@ -184,6 +206,79 @@ fn run() -> Result<(), String> {
         eprintln!("bench: wrote bench/RESULTS.md");
     }
     Ok(())
+}
+
+/// The issue's targets, judged on this run's figures.
+fn targets(rows: &[Row], comparisons: &Comparisons) -> String {
+    let find = |id: &str| rows.iter().find(|r| r.name.starts_with(id));
+    let mut lines = Vec::new();
+    let mut judge = |target: &str, measured: Option<String>, met: Option<bool>| {
+        let verdict = match met {
+            Some(true) => "met",
+            Some(false) => "**not met**",
+            None => "not measured",
+        };
+        lines.push(format!(
+            "| {target} | {} | {verdict} |",
+            measured.unwrap_or_else(|| "—".into())
+        ));
+    };
+    let a = find("(a)").map(Row::rate);
+    judge(
+        "(a) ≥ 50,000 URLs/s",
+        a.map(|a| format!("{a:.0} URLs/s")),
+        a.map(|a| a >= 50_000.0),
+    );
+    let vs = |other: Option<f64>| a.zip(other).map(|(a, o)| a / o);
+    let lychee = vs(comparisons.lychee);
+    judge(
+        "(a) ≥ 3.5× lychee",
+        lychee.map(|r| format!("{r:.2}×")),
+        lychee.map(|r| r >= 3.5),
+    );
+    let oha = vs(comparisons.oha);
+    judge(
+        "(a) ≥ 0.55× oha",
+        oha.map(|r| format!("{r:.2}×")),
+        oha.map(|r| r >= 0.55),
+    );
+    let rss = |id: &str| find(id).map(|r| r.measure.max_rss_kib as f64 / 1024.0);
+    let rss_a = rss("(a)");
+    judge(
+        "peak RSS ≤ 32 MiB at 100k URLs (a)",
+        rss_a.map(|m| format!("{m:.1} MiB")),
+        rss_a.map(|m| m <= 32.0),
+    );
+    let rss_c = rss("(c)");
+    judge(
+        "peak RSS ≤ 64 MiB at 1M URLs (c)",
+        rss_c.map(|m| format!("{m:.1} MiB")),
+        rss_c.map(|m| m <= 64.0),
+    );
+    // The fast URLs' rate in (d): all but the hanging ones, over the time
+    // before the last timeout could end (the run's wall time less one
+    // timeout), against (a)'s rate.
+    let stall_cost = find("(d)").zip(a).map(|(d, a)| {
+        let fast = d.urls.saturating_sub(d.hangs) as f64;
+        let window = (d.measure.wall.as_secs_f64() - STALL_TIMEOUT_SECS).max(1e-3);
+        1.0 - (fast / window) / a
+    });
+    judge(
+        "(d) 1% hanging URLs cost the rest < 10% of throughput",
+        stall_cost.map(|c| format!("{:.0}% lost", 100.0 * c)),
+        stall_cost.map(|c| c < 0.10),
+    );
+    let mut text = String::from("\nTargets (issue 5), judged on this run:\n\n");
+    text.push_str("| target | measured | |\n| --- | ---: | --- |\n");
+    for line in lines {
+        text.push_str(&line);
+        text.push('\n');
+    }
+    text.push_str(
+        "\nWhy a target is not met, and what meeting it would take: \
+         [PROFILE.md](PROFILE.md) (written by hand, from profiles).\n",
+    );
+    text
 }
 
 /// The five loopback addresses the server listens on.
@@ -376,8 +471,10 @@ fn compare(
     dir: &Path,
     hosts: &[String],
     rows: &[Row],
-) -> Result<String, String> {
+) -> Result<Comparisons, String> {
     let mut text = String::new();
+    let mut lychee = None;
+    let mut oha = None;
     let headcheck_rate = rows
         .iter()
         .find(|r| r.name.starts_with("(a)"))
@@ -414,6 +511,7 @@ fn compare(
         })?;
         let rate = n as f64 / measure.wall.as_secs_f64();
         if measure.success {
+            lychee = Some(rate);
             let _ = writeln!(
                 text,
                 "- {}, same list ({n} URLs, `-X head --max-concurrency 128 \
@@ -458,6 +556,7 @@ fn compare(
             .and_then(|n| n.trim().parse::<f64>().ok());
         match rate {
             Some(rate) => {
+                oha = Some(rate);
                 let _ = writeln!(
                     text,
                     "- oha raw HEAD rate (one URL, -c 128, 10 s): {rate:.0} req/s{}",
@@ -474,7 +573,7 @@ fn compare(
     } else {
         let _ = writeln!(text, "- oha: not installed, no comparison");
     }
-    Ok(text)
+    Ok(Comparisons { text, lychee, oha })
 }
 
 fn version(program: &str) -> String {
@@ -528,7 +627,7 @@ fn machine() -> String {
     )
 }
 
-fn render(options: &Options, rows: &[Row], comparisons: &str) -> String {
+fn render(options: &Options, rows: &[Row], comparisons: &Comparisons) -> String {
     let mut text = String::new();
     let _ = writeln!(text, "# headcheck benchmark results\n");
     let _ = writeln!(
@@ -572,18 +671,11 @@ fn render(options: &Options, rows: &[Row], comparisons: &str) -> String {
             if m.success { "" } else { " (a run failed)" }
         );
     }
-    if let (Some(a), Some(d)) = (
-        rows.iter().find(|r| r.name.starts_with("(a)")),
-        rows.iter().find(|r| r.name.starts_with("(d)")),
-    ) {
-        let _ = writeln!(
-            text,
-            "\nStalls: (d) ran at {:.0}% of (a)'s rate with 1% of URLs hanging for 2 s.",
-            100.0 * d.rate() / a.rate()
-        );
+    if !comparisons.text.is_empty() {
+        let _ = writeln!(text, "\nSide by side:\n\n{}", comparisons.text);
     }
-    if !comparisons.is_empty() {
-        let _ = writeln!(text, "\nSide by side:\n\n{comparisons}");
+    if !options.quick {
+        text.push_str(&targets(rows, comparisons));
     }
     text
 }
