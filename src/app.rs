@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use clap::Parser;
 use headcheck::check::{CheckOptions, Checker};
 use headcheck::fetch::Fetcher;
-use headcheck::input::{self, Filter, Input, ReaderOptions, SitemapOptions};
+use headcheck::input::{self, DocumentOptions, Filter, Input, ReaderOptions, SitemapOptions};
 use headcheck::limits::{LimitOptions, Limits};
 use headcheck::outcome::Outcome;
 use headcheck::report::{Destination, Format, Report};
@@ -60,6 +60,12 @@ async fn run(args: Args) -> anyhow::Result<i32> {
     let started = Instant::now();
     let inputs = inputs(&args)?;
     let capture = args.capture_names().map_err(anyhow::Error::msg)?;
+    let documents = DocumentOptions {
+        base_url: args.base_url.clone(),
+        check_fragments: args.check_fragments,
+        globs: args.glob.clone(),
+    };
+    documents.validate().map_err(anyhow::Error::msg)?;
     let capture_columns: Vec<String> = capture.iter().map(|h| h.as_str().to_string()).collect();
 
     let mut headers = HeaderMap::new();
@@ -118,6 +124,7 @@ async fn run(args: Args) -> anyhow::Result<i32> {
             },
             alternates: args.sitemap_alternates,
         },
+        documents,
         fetcher: Some(Fetcher::new(
             checker.clone(),
             tokio::runtime::Handle::current(),

@@ -107,6 +107,21 @@ impl Checker {
             TargetKind::Invalid(reason) => (Verdict::Invalid, reason),
             TargetKind::Skipped(reason) => (Verdict::Skipped, reason),
             TargetKind::Unreadable(reason) => (Verdict::Error, reason),
+            TargetKind::File { problem: None } => {
+                let mut outcome = Outcome::unchecked(
+                    target.index,
+                    target.text,
+                    target.source,
+                    Verdict::Ok,
+                    String::new(),
+                    captured,
+                );
+                outcome.error = None;
+                return outcome;
+            }
+            TargetKind::File {
+                problem: Some(problem),
+            } => (Verdict::Broken, problem),
             TargetKind::Resumed(earlier) => {
                 return Outcome {
                     index: target.index,

@@ -27,8 +27,10 @@ error; 130 interrupted.";
 #[derive(Debug, Parser)]
 #[command(name = "headcheck", version, after_help = AFTER_HELP)]
 pub struct Args {
-    /// URLs (http:// or https://), files with one URL per line, or - for
-    /// standard input. Without INPUT, a piped standard input is read.
+    /// URLs (http:// or https://), files with one URL per line, sitemaps,
+    /// Markdown (.md) or HTML (.html) documents, directories of documents,
+    /// or - for standard input. Without INPUT, a piped standard input is
+    /// read.
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<String>,
 
@@ -46,6 +48,25 @@ pub struct Args {
     /// Also check the alternate-language pages of a sitemap (xhtml:link).
     #[arg(long)]
     pub sitemap_alternates: bool,
+
+    /// Where the documents are published: relative links are resolved
+    /// against it (a document's URL is URL joined with its path under the
+    /// directory given) and checked as URLs. Without it, relative links are
+    /// checked on disk.
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<Url>,
+
+    /// Check that the fragment of a link to a local document (#section)
+    /// names a heading or anchor in it.
+    #[arg(long)]
+    pub check_fragments: bool,
+
+    /// In directories, read only the files that match GLOB (ripgrep's
+    /// syntax, relative to the directory; !GLOB excludes). Repeatable.
+    /// Without it, Markdown, HTML and .txt files are read; .gitignore is
+    /// always honoured.
+    #[arg(long, value_name = "GLOB")]
+    pub glob: Vec<String>,
 
     /// Write the report to PATH instead of standard output. Repeat to write
     /// several reports (e.g. -o report.csv -o report.jsonl).

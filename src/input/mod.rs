@@ -8,6 +8,8 @@
 //! in memory; only a compact fingerprint of every distinct URL seen is kept,
 //! for deduplication.
 
+mod documents;
+mod links;
 mod list;
 mod sitemaps;
 
@@ -21,6 +23,8 @@ use regex::Regex;
 use tokio::sync::mpsc;
 use url::Url;
 
+pub use documents::DocumentOptions;
+pub use links::DocumentKind;
 pub use list::{ListEntry, ListReader, MAX_LINE_BYTES};
 pub use sitemaps::SitemapOptions;
 
@@ -54,6 +58,9 @@ pub enum TargetKind {
     /// An input that could not be read (a sitemap that failed to load, or
     /// broke off): an `error` row that says why.
     Unreadable(String),
+    /// A relative link checked on disk: `ok`, or `broken` with the problem
+    /// (`file not found`, `fragment #x not found`).
+    File { problem: Option<String> },
 }
 
 /// One input as named on the command line.
@@ -129,6 +136,7 @@ pub struct ReaderOptions {
     pub filter: Filter,
     pub resumed: Resumed,
     pub sitemaps: SitemapOptions,
+    pub documents: DocumentOptions,
     /// Fetches remote sitemaps; without it, they become `error` rows.
     pub fetcher: Option<Fetcher>,
 }
@@ -141,6 +149,10 @@ enum Opened {
         reader: Box<dyn Read + Send>,
     },
     Sitemap(String),
+    /// A directory of documents.
+    Directory(PathBuf),
+    /// A Markdown or HTML file.
+    Document(PathBuf, DocumentKind),
 }
 
 /// Opens every input up front, so that an unreadable file is a usage error
@@ -155,12 +167,31 @@ fn open_all(inputs: &[Input]) -> Result<Vec<Opened>, InputError> {
                 name: "stdin".to_string(),
                 reader: Box::new(io::stdin()),
             }),
-            Input::File(path) => open_file(path).map(|file| Opened::Reader {
-                name: path.display().to_string(),
-                reader: Box::new(file),
-            }),
+            Input::File(path) if path.is_dir() => match std::fs::read_dir(path) {
+                Ok(_) => Ok(Opened::Directory(path.clone())),
+                Err(error) => Err(InputError::Open {
+                    path: path.display().to_string(),
+                    error,
+                }),
+            },
+            Input::File(path) => {
+                let file = open_file(path)?;
+                Ok(match document_kind(path) {
+                    Some(kind) => Opened::Document(path.clone(), kind),
+                    None => Opened::Reader {
+                        name: path.display().to_string(),
+                        reader: Box::new(file),
+                    },
+                })
+            }
         })
         .collect()
+}
+
+/// A Markdown or HTML file, by its name; other files are lists or sitemaps,
+/// by their content.
+fn document_kind(path: &Path) -> Option<DocumentKind> {
+    DocumentKind::of_name(&path.file_name()?.to_string_lossy())
 }
 
 fn open_file(path: &Path) -> Result<File, InputError> {
@@ -196,6 +227,7 @@ pub fn count_entries(inputs: &[Input]) -> Option<u64> {
         match input {
             Input::Url(_) => total += 1,
             Input::Stdin | Input::Sitemap(_) => return None,
+            Input::File(path) if path.is_dir() || document_kind(path).is_some() => return None,
             Input::File(path) => {
                 let (document, xml) = prepare(open_file(path).ok()?).ok()?;
                 if xml {
@@ -225,12 +257,18 @@ pub fn spawn_reader(
         .name("headcheck-input".into())
         .spawn(move || {
             let mut emitter = Emitter::new(options.filter, options.resumed, tx);
+            let mut documents = documents::Documents::new(options.documents);
             let mut walker = sitemaps::Walker::new(options.sitemaps, options.fetcher, &mut emitter);
             for input in opened {
                 let done = match input {
                     Opened::Url(text) => walker.emitter.emit(&text, "argv".to_string()),
                     Opened::Sitemap(text) => walker.remote_root(&text),
                     Opened::Reader { name, reader } => read_document(&name, reader, &mut walker),
+                    Opened::Directory(dir) => documents.directory(&dir, walker.emitter),
+                    Opened::Document(path, kind) => {
+                        let root = path.parent().unwrap_or(Path::new("")).to_path_buf();
+                        documents.file(&path, &root, kind, walker.emitter)
+                    }
                 };
                 if !done {
                     return;
@@ -309,6 +347,22 @@ impl Emitter {
     /// Returns false when nobody listens any more.
     fn emit(&mut self, text: &str, source: String) -> bool {
         let kind = classify_entry(text, &self.filter);
+        self.admit(text, source, kind)
+    }
+
+    /// Like [`Emitter::emit`] for an entry already judged (a file on
+    /// disk): only the `--include`/`--exclude` patterns still apply.
+    fn emit_as(&mut self, text: &str, source: String, kind: TargetKind) -> bool {
+        let kind = match self.filter.skip_reason(text) {
+            Some(reason) => TargetKind::Skipped(reason),
+            None => kind,
+        };
+        self.admit(text, source, kind)
+    }
+
+    /// Sends an entry unless it was seen before, or its earlier row when
+    /// resuming.
+    fn admit(&mut self, text: &str, source: String, kind: TargetKind) -> bool {
         let key = entry_key(&kind, text);
         if !self.seen.insert(key) {
             return true;
