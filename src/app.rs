@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use clap::Parser;
+use headcheck::cache::Cache;
 use headcheck::check::{CheckOptions, Checker};
 use headcheck::fetch::Fetcher;
 use headcheck::input::{self, DocumentOptions, Filter, Input, ReaderOptions, SitemapOptions};
@@ -98,6 +99,13 @@ async fn run(args: Args) -> anyhow::Result<i32> {
         Some(path) => Resumed::load(path, &capture_columns)?,
         None => Resumed::default(),
     };
+    let cache = match &args.cache {
+        Some(path) => Some(
+            Cache::load(path, args.max_cache_age, &args.accept, &capture_columns)
+                .with_context(|| format!("cannot read the cache {}", path.display()))?,
+        ),
+        None => None,
+    };
     let mut reports = Vec::new();
     for (destination, format) in destinations(&args) {
         reports.push(Report::create(&destination, format, &capture_columns)?);
@@ -125,6 +133,7 @@ async fn run(args: Args) -> anyhow::Result<i32> {
             alternates: args.sitemap_alternates,
         },
         documents,
+        cache: cache.as_ref().map(Cache::fresh),
         fetcher: Some(Fetcher::new(
             checker.clone(),
             tokio::runtime::Handle::current(),
@@ -137,6 +146,8 @@ async fn run(args: Args) -> anyhow::Result<i32> {
         reports,
         tally: Tally::default(),
         progress: Progress::new(show_progress, total),
+        cache,
+        from_cache: 0,
     };
     let run_options = RunOptions {
         ordered: !args.unordered,
@@ -150,8 +161,22 @@ async fn run(args: Args) -> anyhow::Result<i32> {
     observer.progress.clear();
 
     let Printer {
-        mut reports, tally, ..
+        mut reports,
+        tally,
+        cache,
+        from_cache,
+        ..
     } = observer;
+    // Kept even when the run was interrupted: what was checked stays
+    // checked.
+    if let Some(cache) = &cache
+        && let Err(err) = cache.save()
+    {
+        eprintln!(
+            "headcheck: cannot write the cache: {}",
+            terminal_safe(&err.to_string())
+        );
+    }
     let mut interrupted = false;
     match end {
         RunEnd::Complete => {}
@@ -173,6 +198,9 @@ async fn run(args: Args) -> anyhow::Result<i32> {
     finish(&mut reports)?;
     if !args.quiet {
         eprint!("{}", tally.render(started.elapsed(), interrupted));
+        if from_cache > 0 {
+            eprintln!("{from_cache} ok results reused from the cache (--cache)");
+        }
     }
     if interrupted {
         return Ok(exit::INTERRUPTED);
@@ -258,6 +286,9 @@ struct Printer {
     reports: Vec<Report>,
     tally: Tally,
     progress: Progress,
+    cache: Option<Cache>,
+    /// Rows taken from the cache.
+    from_cache: u64,
 }
 
 impl Observer for Printer {
@@ -267,6 +298,12 @@ impl Observer for Printer {
 
     fn emit(&mut self, outcome: Outcome) -> io::Result<()> {
         self.tally.add(&outcome);
+        if let Some(cache) = &mut self.cache {
+            if outcome.attempts == 0 && outcome.method.is_some() {
+                self.from_cache += 1;
+            }
+            cache.record(&outcome);
+        }
         if self.annotate {
             annotate::annotate(&outcome);
         }

@@ -170,6 +170,17 @@ pub struct Args {
     #[arg(long, value_name = "REPORT.csv")]
     pub resume: Option<PathBuf>,
 
+    /// Keep ok results in this file and reuse them in later runs while they
+    /// are younger than --max-cache-age; anything else is checked again
+    /// every time. The file is created when missing.
+    #[arg(long, value_name = "PATH")]
+    pub cache: Option<PathBuf>,
+
+    /// How long an ok result in --cache is reused: a number with a unit,
+    /// s, m, h, d or w (90m, 12h, 1d, 2w).
+    #[arg(long, value_name = "DURATION", default_value = "1d", value_parser = parse_age)]
+    pub max_cache_age: Duration,
+
     /// Write rows as checks finish instead of in input order.
     #[arg(long)]
     pub unordered: bool,
@@ -220,6 +231,29 @@ impl Args {
 /// `--timeout`: more than zero seconds, at most a day.
 fn parse_seconds(text: &str) -> Result<Duration, String> {
     seconds_within(text, false)
+}
+
+/// `--max-cache-age`: `30s`, `90m`, `12h`, `1d`, `2w`.
+fn parse_age(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let unit_secs = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        "w" => 604_800,
+        _ => return Err("expected a number and a unit: s, m, h, d or w (e.g. 12h)".into()),
+    };
+    number
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit_secs))
+        .map(Duration::from_secs)
+        .ok_or_else(|| format!("not a duration: {text}"))
 }
 
 /// `--max-retry-wait`: zero (retry at once) to a day.

@@ -8,6 +8,7 @@
 //! the binary and only drives this library.
 
 pub mod accept;
+pub mod cache;
 pub mod check;
 pub mod dns;
 pub mod fetch;

@@ -18,6 +18,7 @@ use std::fs::File;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use regex::Regex;
 use tokio::sync::mpsc;
@@ -28,6 +29,7 @@ pub use links::DocumentKind;
 pub use list::{ListEntry, ListReader, MAX_LINE_BYTES};
 pub use sitemaps::SitemapOptions;
 
+use crate::cache::Fresh;
 use crate::fetch::Fetcher;
 use crate::outcome::Outcome;
 use crate::resume::Resumed;
@@ -53,7 +55,8 @@ pub enum TargetKind {
     Invalid(String),
     /// A URL that is not checked; the reason is reported in `error`.
     Skipped(String),
-    /// Already in the report being resumed: its earlier row is kept.
+    /// Known before the run: the row of the report being resumed, or a
+    /// fresh ok result from the cache.
     Resumed(Box<Outcome>),
     /// An input that could not be read (a sitemap that failed to load, or
     /// broke off): an `error` row that says why.
@@ -137,6 +140,8 @@ pub struct ReaderOptions {
     pub resumed: Resumed,
     pub sitemaps: SitemapOptions,
     pub documents: DocumentOptions,
+    /// `--cache`: fresh ok results that stand for a check.
+    pub cache: Option<Arc<Fresh>>,
     /// Fetches remote sitemaps; without it, they become `error` rows.
     pub fetcher: Option<Fetcher>,
 }
@@ -256,7 +261,7 @@ pub fn spawn_reader(
     std::thread::Builder::new()
         .name("headcheck-input".into())
         .spawn(move || {
-            let mut emitter = Emitter::new(options.filter, options.resumed, tx);
+            let mut emitter = Emitter::new(options.filter, options.resumed, options.cache, tx);
             let mut documents = documents::Documents::new(options.documents);
             let mut walker = sitemaps::Walker::new(options.sitemaps, options.fetcher, &mut emitter);
             for input in opened {
@@ -328,16 +333,23 @@ fn read_list(name: &str, reader: impl BufRead, emitter: &mut Emitter) -> bool {
 struct Emitter {
     filter: Filter,
     resumed: Resumed,
+    cache: Option<Arc<Fresh>>,
     tx: mpsc::Sender<Result<Target, InputError>>,
     seen: Fingerprints,
     next_index: u64,
 }
 
 impl Emitter {
-    fn new(filter: Filter, resumed: Resumed, tx: mpsc::Sender<Result<Target, InputError>>) -> Self {
+    fn new(
+        filter: Filter,
+        resumed: Resumed,
+        cache: Option<Arc<Fresh>>,
+        tx: mpsc::Sender<Result<Target, InputError>>,
+    ) -> Self {
         Emitter {
             filter,
             resumed,
+            cache,
             tx,
             seen: Fingerprints::new(),
             next_index: 0,
@@ -367,8 +379,13 @@ impl Emitter {
         if !self.seen.insert(key) {
             return true;
         }
-        let kind = match self.resumed.take(key) {
-            Some(earlier) => TargetKind::Resumed(Box::new(earlier)),
+        let cached = || match (&kind, &self.cache) {
+            (TargetKind::Check(_), Some(cache)) => cache.row(key, text, &source),
+            _ => None,
+        };
+        let known = self.resumed.take(key).or_else(cached);
+        let kind = match known {
+            Some(row) => TargetKind::Resumed(Box::new(row)),
             None => kind,
         };
         self.send(text.to_string(), source, kind)

@@ -1,0 +1,384 @@
+//! `--cache PATH`: ok results kept between runs, so that frequent runs (CI
+//! on every pull request) do not check every site again and again.
+//!
+//! Only `ok` results are kept, each for `--max-cache-age` after the request
+//! that found it (reusing a result does not make it younger); anything else
+//! is checked again on every run, and a URL found broken drops out of the
+//! cache.
+//!
+//! The file is JSON Lines, UTF-8. The first line names the format:
+//!
+//! ```text
+//! {"headcheck_cache":1}
+//! {"url":"https://a.test/","checked":1764000000,"status":200,"final_url":"https://a.test/","redirects":0,"method":"HEAD","headers":{"content-type":"text/html"}}
+//! ```
+//!
+//! `url` is the normalised URL, `checked` the Unix time (seconds) of the
+//! request, `headers` the headers captured then (`null` for one that was
+//! absent). A line that cannot be read is ignored: the cache is only ever a
+//! shortcut. The file is replaced atomically (written beside it, then
+//! renamed), so a crash mid-write leaves the previous cache whole.
+
+use std::collections::HashMap;
+use std::io::{self, BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::{Map, Value, json};
+
+use crate::accept::Accept;
+use crate::input::{Filter, classify_entry, entry_key};
+use crate::outcome::{Method, Outcome, Verdict};
+
+/// The first line of a cache file.
+const FORMAT_LINE: &str = r#"{"headcheck_cache":1}"#;
+
+/// One URL's ok result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Unix time of the request, in seconds.
+    pub checked: u64,
+    pub status: u16,
+    pub final_url: Option<String>,
+    pub redirects: u32,
+    pub method: Method,
+    /// Captured headers by lower-case name.
+    pub headers: HashMap<String, Option<String>>,
+}
+
+/// The fresh entries of a cache file, shared with the input reader.
+#[derive(Debug, Default)]
+pub struct Fresh {
+    entries: HashMap<String, Entry>,
+    capture: Vec<String>,
+}
+
+impl Fresh {
+    /// The row for `key` from the cache, when its result is there and has
+    /// every header the run captures.
+    pub fn row(&self, key: &str, url: &str, source: &str) -> Option<Outcome> {
+        let entry = self.entries.get(key)?;
+        let headers = self
+            .capture
+            .iter()
+            .map(|name| entry.headers.get(name).cloned())
+            .collect::<Option<Vec<_>>>()?;
+        Some(Outcome {
+            index: 0,
+            url: url.to_string(),
+            verdict: Verdict::Ok,
+            status: Some(entry.status),
+            final_url: entry.final_url.clone(),
+            redirects: entry.redirects,
+            method: Some(entry.method),
+            elapsed_ms: None,
+            // Not tried in this run.
+            attempts: 0,
+            error: None,
+            source: source.to_string(),
+            headers,
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// A cache file being used by a run.
+#[derive(Debug)]
+pub struct Cache {
+    path: PathBuf,
+    fresh: Arc<Fresh>,
+    capture: Vec<String>,
+    /// This run's results by key: a new ok entry, or `None` for a URL that
+    /// is no longer ok.
+    changes: HashMap<String, Option<Entry>>,
+}
+
+impl Cache {
+    /// Reads the cache at `path` (a missing file is an empty cache), keeping
+    /// the entries younger than `max_age` whose status `accept` still
+    /// accepts. Fails only when the file exists and cannot be read.
+    pub fn load(
+        path: &Path,
+        max_age: Duration,
+        accept: &Accept,
+        capture: &[String],
+    ) -> io::Result<Cache> {
+        let now = unix_now();
+        let oldest = now.saturating_sub(max_age.as_secs());
+        let mut entries = HashMap::new();
+        match std::fs::File::open(path) {
+            Ok(file) => {
+                let mut lines = BufReader::new(file).lines();
+                let format_known =
+                    matches!(lines.next(), Some(Ok(line)) if line.trim() == FORMAT_LINE);
+                if format_known {
+                    for line in lines {
+                        let line = line?;
+                        let Some((key, entry)) = parse_line(&line) else {
+                            continue;
+                        };
+                        if entry.checked >= oldest
+                            && entry.checked <= now
+                            && accept.contains(entry.status)
+                        {
+                            entries.insert(key, entry);
+                        }
+                    }
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        Ok(Cache {
+            path: path.to_path_buf(),
+            fresh: Arc::new(Fresh {
+                entries,
+                capture: capture.to_vec(),
+            }),
+            capture: capture.to_vec(),
+            changes: HashMap::new(),
+        })
+    }
+
+    /// The fresh entries, for the input reader to take rows from.
+    pub fn fresh(&self) -> Arc<Fresh> {
+        Arc::clone(&self.fresh)
+    }
+
+    /// Notes a finished row. Rows taken from the cache (no attempt made)
+    /// change nothing; an ok result checked now is kept from now on; any
+    /// other result of a checked URL removes it.
+    pub fn record(&mut self, outcome: &Outcome) {
+        let Some(method) = outcome.method else {
+            // Not an HTTP check (invalid, skipped, a file on disk).
+            return;
+        };
+        if outcome.attempts == 0 {
+            return;
+        }
+        let key = entry_key(
+            &classify_entry(&outcome.url, &Filter::default()),
+            &outcome.url,
+        )
+        .to_string();
+        let entry = match (outcome.verdict, outcome.status) {
+            (Verdict::Ok, Some(status)) => Some(Entry {
+                checked: unix_now(),
+                status,
+                final_url: outcome.final_url.clone(),
+                redirects: outcome.redirects,
+                method,
+                headers: self
+                    .capture
+                    .iter()
+                    .cloned()
+                    .zip(outcome.headers.iter().cloned())
+                    .collect(),
+            }),
+            _ => None,
+        };
+        self.changes.insert(key, entry);
+    }
+
+    /// Writes the cache: the fresh entries not checked again, and this
+    /// run's ok results. Written to a temporary file beside `path`, then
+    /// renamed over it.
+    pub fn save(&self) -> io::Result<()> {
+        let directory = match self.path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        let name = self.path.file_name().unwrap_or_default().to_string_lossy();
+        let temporary = directory.join(format!(".{name}.{}.tmp", std::process::id()));
+        let written = (|| {
+            let mut out = io::BufWriter::new(std::fs::File::create(&temporary)?);
+            writeln!(out, "{FORMAT_LINE}")?;
+            let kept = self
+                .fresh
+                .entries
+                .iter()
+                .filter(|(key, _)| !self.changes.contains_key(*key));
+            let new = self
+                .changes
+                .iter()
+                .filter_map(|(key, entry)| Some((key, entry.as_ref()?)));
+            let mut all: Vec<(&String, &Entry)> = kept.chain(new).collect();
+            all.sort_by(|a, b| a.0.cmp(b.0));
+            for (key, entry) in all {
+                writeln!(out, "{}", line(key, entry))?;
+            }
+            let file = out.into_inner().map_err(|e| e.into_error())?;
+            file.sync_all()
+        })();
+        if let Err(error) = written {
+            let _ = std::fs::remove_file(&temporary);
+            return Err(error);
+        }
+        std::fs::rename(&temporary, &self.path).inspect_err(|_| {
+            let _ = std::fs::remove_file(&temporary);
+        })
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn line(key: &str, entry: &Entry) -> String {
+    let headers: Map<String, Value> = entry
+        .headers
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.clone(),
+                value.clone().map_or(Value::Null, Value::String),
+            )
+        })
+        .collect();
+    json!({
+        "url": key,
+        "checked": entry.checked,
+        "status": entry.status,
+        "final_url": entry.final_url,
+        "redirects": entry.redirects,
+        "method": entry.method.as_str(),
+        "headers": headers,
+    })
+    .to_string()
+}
+
+fn parse_line(line: &str) -> Option<(String, Entry)> {
+    let value: Value = serde_json::from_str(line).ok()?;
+    let key = value.get("url")?.as_str()?.to_string();
+    let method = match value.get("method")?.as_str()? {
+        "HEAD" => Method::Head,
+        "GET" => Method::Get,
+        _ => return None,
+    };
+    let headers = match value.get("headers") {
+        Some(Value::Object(map)) => map
+            .iter()
+            .map(|(name, value)| (name.clone(), value.as_str().map(str::to_string)))
+            .collect(),
+        _ => HashMap::new(),
+    };
+    Some((
+        key,
+        Entry {
+            checked: value.get("checked")?.as_u64()?,
+            status: u16::try_from(value.get("status")?.as_u64()?).ok()?,
+            final_url: value
+                .get("final_url")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            redirects: u32::try_from(value.get("redirects")?.as_u64()?).ok()?,
+            method,
+            headers,
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok_row(url: &str, attempts: u32) -> Outcome {
+        Outcome {
+            index: 0,
+            url: url.to_string(),
+            verdict: Verdict::Ok,
+            status: Some(200),
+            final_url: Some(url.to_string()),
+            redirects: 0,
+            method: Some(Method::Head),
+            elapsed_ms: Some(3),
+            attempts,
+            error: None,
+            source: "argv".into(),
+            headers: vec![Some("text/html".into())],
+        }
+    }
+
+    #[test]
+    fn ok_results_round_trip_and_broken_ones_drop_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cache.jsonl");
+        let capture = vec!["content-type".to_string()];
+        let accept = Accept::default();
+        let day = Duration::from_secs(86_400);
+        let mut cache = Cache::load(&path, day, &accept, &capture).unwrap();
+        assert!(cache.fresh().is_empty());
+        cache.record(&ok_row("HTTP://A.test", 1));
+        cache.record(&ok_row("http://b.test/", 1));
+        cache.save().unwrap();
+
+        let mut cache = Cache::load(&path, day, &accept, &capture).unwrap();
+        let fresh = cache.fresh();
+        assert_eq!(fresh.len(), 2);
+        let row = fresh
+            .row("http://a.test/", "HTTP://A.test", "x.md:3")
+            .unwrap();
+        assert_eq!(row.attempts, 0);
+        assert_eq!(row.source, "x.md:3");
+        assert_eq!(row.headers, [Some("text/html".to_string())]);
+        // A run that captures another header cannot use the entry.
+        let other = Cache::load(&path, day, &accept, &["server".to_string()]).unwrap();
+        assert!(other.fresh().row("http://a.test/", "x", "y").is_none());
+
+        let mut broken = ok_row("http://b.test/", 1);
+        broken.verdict = Verdict::Broken;
+        broken.status = Some(404);
+        cache.record(&broken);
+        cache.save().unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with(FORMAT_LINE), "{text}");
+        assert!(text.contains("http://a.test/"), "{text}");
+        assert!(!text.contains("b.test"), "{text}");
+        let leftovers = std::fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(leftovers, 1, "no temporary file is left behind");
+    }
+
+    #[test]
+    fn old_unaccepted_and_damaged_entries_are_not_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cache.jsonl");
+        let now = unix_now();
+        let entry = |url: &str, checked: u64, status: u16| {
+            format!(
+                r#"{{"url":"{url}","checked":{checked},"status":{status},"final_url":null,"redirects":0,"method":"GET","headers":{{}}}}"#
+            )
+        };
+        let text = [
+            FORMAT_LINE.to_string(),
+            entry("http://new.test/", now - 60, 200),
+            entry("http://old.test/", now - 7200, 200),
+            entry("http://forbidden.test/", now - 60, 403),
+            "{not json".to_string(),
+            entry("http://future.test/", now + 7200, 200),
+        ]
+        .join("\n");
+        std::fs::write(&path, text).unwrap();
+        let hour = Duration::from_secs(3600);
+        let cache = Cache::load(&path, hour, &Accept::default(), &[]).unwrap();
+        let fresh = cache.fresh();
+        assert_eq!(fresh.len(), 1);
+        assert!(fresh.row("http://new.test/", "u", "s").is_some());
+        let lenient: Accept = "200..=299,403".parse().unwrap();
+        let cache = Cache::load(&path, hour, &lenient, &[]).unwrap();
+        assert_eq!(cache.fresh().len(), 2);
+
+        std::fs::write(&path, "something else\n").unwrap();
+        let cache = Cache::load(&path, hour, &Accept::default(), &[]).unwrap();
+        assert!(cache.fresh().is_empty(), "an unknown format is not read");
+    }
+}
