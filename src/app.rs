@@ -2,6 +2,7 @@
 //! run, print the summary, and decide the exit status (here and only here).
 
 use std::io::{self, IsTerminal};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
@@ -15,11 +16,12 @@ use headcheck::outcome::Outcome;
 use headcheck::report::{Destination, Format, Report};
 use headcheck::resume::Resumed;
 use headcheck::schedule::{self, Observer, RunEnd, RunOptions};
+use headcheck::shard::{self, Shard};
 use headcheck::sitemap::Caps;
 use reqwest::header::HeaderMap;
 
 use crate::annotate;
-use crate::cli::Args;
+use crate::cli::{Args, Command};
 use crate::progress::Progress;
 use crate::summary::{Tally, exit, terminal_safe};
 
@@ -34,6 +36,15 @@ pub fn main() -> i32 {
             return err.exit_code();
         }
     };
+    if let Some(Command::Merge(merge)) = &args.command {
+        return match crate::merge::run(merge) {
+            Ok(code) => code,
+            Err(err) => {
+                eprintln!("headcheck merge: {}", terminal_safe(&format!("{err:#}")));
+                exit::USAGE
+            }
+        };
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -67,6 +78,16 @@ async fn run(args: Args) -> anyhow::Result<i32> {
         globs: args.glob.clone(),
     };
     documents.validate().map_err(anyhow::Error::msg)?;
+    let shard = match &args.shard {
+        Some(text) => {
+            let index = std::env::var(shard::INDEX_VARIABLE).ok();
+            Some(
+                Shard::parse(text, index.as_deref())
+                    .map_err(|e| anyhow::anyhow!("--shard: {e}"))?,
+            )
+        }
+        None => None,
+    };
     let capture_columns: Vec<String> = capture.iter().map(|h| h.as_str().to_string()).collect();
 
     let mut headers = HeaderMap::new();
@@ -107,8 +128,13 @@ async fn run(args: Args) -> anyhow::Result<i32> {
         None => None,
     };
     let mut reports = Vec::new();
-    for (destination, format) in destinations(&args) {
-        reports.push(Report::create(&destination, format, &capture_columns)?);
+    for (destination, format) in destinations(&args.outputs, args.format) {
+        reports.push(Report::create(
+            &destination,
+            format,
+            &capture_columns,
+            args.bom,
+        )?);
     }
 
     let filter = Filter {
@@ -116,7 +142,8 @@ async fn run(args: Args) -> anyhow::Result<i32> {
         exclude: args.exclude.clone(),
     };
     let show_progress = !args.quiet && !args.no_progress && io::stderr().is_terminal();
-    let total = if show_progress {
+    // A shard's share of a list is not known before it is read.
+    let total = if show_progress && shard.is_none() {
         input::count_entries(&inputs)
     } else {
         None
@@ -134,6 +161,7 @@ async fn run(args: Args) -> anyhow::Result<i32> {
         },
         documents,
         cache: cache.as_ref().map(Cache::fresh),
+        shard,
         fetcher: Some(Fetcher::new(
             checker.clone(),
             tokio::runtime::Handle::current(),
@@ -190,14 +218,14 @@ async fn run(args: Args) -> anyhow::Result<i32> {
         RunEnd::InputFailed(err) => {
             finish(&mut reports)?;
             if !args.quiet {
-                eprint!("{}", tally.render(started.elapsed(), false));
+                eprint!("{}", tally.render(Some(started.elapsed()), false));
             }
             bail!(err);
         }
     }
     finish(&mut reports)?;
     if !args.quiet {
-        eprint!("{}", tally.render(started.elapsed(), interrupted));
+        eprint!("{}", tally.render(Some(started.elapsed()), interrupted));
         if from_cache > 0 {
             eprintln!("{from_cache} ok results reused from the cache (--cache)");
         }
@@ -211,7 +239,7 @@ async fn run(args: Args) -> anyhow::Result<i32> {
     Ok(tally.exit_code(args.no_fail, args.strict))
 }
 
-fn finish(reports: &mut [Report]) -> anyhow::Result<()> {
+pub fn finish(reports: &mut [Report]) -> anyhow::Result<()> {
     for report in reports {
         match report.finish() {
             Err(err) if err.kind() == io::ErrorKind::BrokenPipe => {}
@@ -240,15 +268,14 @@ fn inputs(args: &Args) -> anyhow::Result<Vec<Input>> {
 
 /// Each report's destination and format: `--format` when given, else the
 /// file's extension, else CSV.
-fn destinations(args: &Args) -> Vec<(Destination, Format)> {
-    if args.outputs.is_empty() {
-        return vec![(Destination::Stdout, args.format.unwrap_or(Format::Csv))];
+pub fn destinations(outputs: &[PathBuf], format: Option<Format>) -> Vec<(Destination, Format)> {
+    if outputs.is_empty() {
+        return vec![(Destination::Stdout, format.unwrap_or(Format::Csv))];
     }
-    args.outputs
+    outputs
         .iter()
         .map(|path| {
-            let format = args
-                .format
+            let format = format
                 .or_else(|| Format::from_path(path))
                 .unwrap_or(Format::Csv);
             let destination = if path.as_os_str() == "-" {

@@ -5,7 +5,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use headcheck::accept::Accept;
 use headcheck::check::MethodPolicy;
 use headcheck::report::Format;
@@ -25,8 +25,16 @@ error; 130 interrupted.";
 /// Check many URLs concurrently with HEAD requests and report each one's
 /// status, outcome and chosen response headers as CSV or JSON.
 #[derive(Debug, Parser)]
-#[command(name = "headcheck", version, after_help = AFTER_HELP)]
+#[command(
+    name = "headcheck",
+    version,
+    after_help = AFTER_HELP,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Args {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// URLs (http:// or https://), files with one URL per line, sitemaps,
     /// Markdown (.md) or HTML (.html) documents, directories of documents,
     /// or - for standard input. Without INPUT, a piped standard input is
@@ -77,6 +85,12 @@ pub struct Args {
     /// .json, .jsonl, .md, .xml for JUnit), else csv].
     #[arg(long, value_enum)]
     pub format: Option<Format>,
+
+    /// Start CSV reports with a UTF-8 byte-order mark, so that Excel shows
+    /// non-ASCII text (international domain names, paths) correctly when
+    /// the file is opened by double-click.
+    #[arg(long)]
+    pub bom: bool,
 
     /// Which requests to send. auto: HEAD, and GET to confirm any answer
     /// that is not accepted (many servers mishandle HEAD); head: HEAD only;
@@ -170,6 +184,14 @@ pub struct Args {
     #[arg(long, value_name = "REPORT.csv")]
     pub resume: Option<PathBuf>,
 
+    /// Check only shard K of N: the URLs whose host hashes to K (a stable
+    /// hash, so each host lives in one shard). auto/N takes K from
+    /// JOB_COMPLETION_INDEX + 1 (a Kubernetes Indexed Job). The N reports
+    /// together hold every row of the unsharded run; `headcheck merge`
+    /// combines them.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+
     /// Keep ok results in this file and reuse them in later runs while they
     /// are younger than --max-cache-age; anything else is checked again
     /// every time. The file is created when missing.
@@ -231,6 +253,49 @@ impl Args {
 /// `--timeout`: more than zero seconds, at most a day.
 fn parse_seconds(text: &str) -> Result<Duration, String> {
     seconds_within(text, false)
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Combine the reports of `--shard` runs (CSV or JSON Lines, format by
+    /// extension) into one report, and print the summary and exit status
+    /// one unsharded run would have had. Rows are ordered by source (file,
+    /// then line number), which for one list is the list's order; rows that
+    /// tie keep the order of the reports given. (A file named `merge` is
+    /// read as ./merge.)
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// The shard reports, all with the same columns.
+    #[arg(value_name = "REPORT", required = true)]
+    pub reports: Vec<PathBuf>,
+
+    /// Write the combined report to PATH (repeatable; format by extension,
+    /// as for the main command). Default: standard output, CSV.
+    #[arg(short = 'o', long = "output", value_name = "PATH")]
+    pub outputs: Vec<PathBuf>,
+
+    /// Report format, as for the main command.
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+
+    /// Start CSV output with a UTF-8 byte-order mark (for Excel).
+    #[arg(long)]
+    pub bom: bool,
+
+    /// Print nothing but the report.
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Exit 0 even when URLs are broken, in error or invalid.
+    #[arg(long, conflicts_with = "strict")]
+    pub no_fail: bool,
+
+    /// Exit 1 for blocked URLs too.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// `--max-cache-age`: `30s`, `90m`, `12h`, `1d`, `2w`.

@@ -18,4 +18,5 @@ pub mod outcome;
 pub mod report;
 pub mod resume;
 pub mod schedule;
+pub mod shard;
 pub mod sitemap;

@@ -9,8 +9,9 @@ use std::io;
 use std::path::Path;
 
 use crate::input::{Filter, classify_entry, entry_key};
-use crate::outcome::{Method, Outcome, Verdict};
+use crate::outcome::Outcome;
 use crate::report::COLUMNS;
+use crate::report::read::csv_row;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ResumeError {
@@ -49,7 +50,7 @@ impl Resumed {
         }
         let mut reader = csv::ReaderBuilder::new().from_reader(bytes.as_slice());
         let headers: Vec<String> = match reader.headers() {
-            Ok(headers) => headers.iter().map(str::to_string).collect(),
+            Ok(headers) => crate::report::read::column_names(headers),
             Err(e) => {
                 return Err(ResumeError::Format {
                     path: name(),
@@ -75,7 +76,7 @@ impl Resumed {
             // A damaged row ends what can be trusted; the rest is checked
             // again.
             let Ok(record) = record else { break };
-            let Some(outcome) = parse_row(&record, &captured) else {
+            let Some(outcome) = csv_row(&record, &captured) else {
                 break;
             };
             let key = entry_key(
@@ -102,46 +103,10 @@ impl Resumed {
     }
 }
 
-fn parse_row(record: &csv::StringRecord, captured: &[Option<usize>]) -> Option<Outcome> {
-    let cell = |i: usize| record.get(i).unwrap_or_default();
-    let text = |i: usize| {
-        let value = undo_spreadsheet_safe(cell(i));
-        (!value.is_empty()).then(|| value.to_string())
-    };
-    let verdict = Verdict::ALL.into_iter().find(|v| v.as_str() == cell(1))?;
-    let method = match cell(5) {
-        "HEAD" => Some(Method::Head),
-        "GET" => Some(Method::Get),
-        _ => None,
-    };
-    Some(Outcome {
-        index: 0,
-        url: undo_spreadsheet_safe(cell(0)).to_string(),
-        verdict,
-        status: cell(2).parse().ok(),
-        final_url: text(3),
-        redirects: cell(4).parse().unwrap_or(0),
-        method,
-        elapsed_ms: cell(6).parse().ok(),
-        attempts: cell(7).parse().unwrap_or(0),
-        error: text(8),
-        source: undo_spreadsheet_safe(cell(9)).to_string(),
-        headers: captured.iter().map(|i| i.and_then(text)).collect(),
-    })
-}
-
-/// Removes the `'` that [`crate::report::spreadsheet_safe`] put in front of
-/// formula-like text.
-fn undo_spreadsheet_safe(text: &str) -> &str {
-    match text.strip_prefix('\'') {
-        Some(rest) if crate::report::spreadsheet_safe(rest).len() != rest.len() => rest,
-        _ => text,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outcome::{Method, Verdict};
     use std::io::Write;
 
     #[test]

@@ -61,20 +61,27 @@ impl Tally {
         self.counts.iter().sum()
     }
 
-    /// The summary text printed at the end of a run.
-    pub fn render(&self, elapsed: Duration, interrupted: bool) -> String {
-        let secs = elapsed.as_secs_f64();
-        let rate = if secs > 0.0 {
-            self.total() as f64 / secs
-        } else {
-            0.0
-        };
+    /// The summary text printed at the end of a run; without `elapsed`
+    /// (merged reports), no time and rate.
+    pub fn render(&self, elapsed: Option<Duration>, interrupted: bool) -> String {
         let counts: Vec<String> = Verdict::ALL
             .iter()
             .map(|v| format!("{} {}", self.count(*v), v.as_str()))
             .collect();
+        let timing = match elapsed {
+            Some(elapsed) => {
+                let secs = elapsed.as_secs_f64();
+                let rate = if secs > 0.0 {
+                    self.total() as f64 / secs
+                } else {
+                    0.0
+                };
+                format!(" in {secs:.1}s ({rate:.0}/s)")
+            }
+            None => String::new(),
+        };
         let mut text = format!(
-            "{}{} URLs in {secs:.1}s ({rate:.0}/s): {}\n",
+            "{}{} URLs{timing}: {}\n",
             if interrupted { "interrupted: " } else { "" },
             self.total(),
             counts.join(", ")

@@ -33,6 +33,7 @@ use crate::cache::Fresh;
 use crate::fetch::Fetcher;
 use crate::outcome::Outcome;
 use crate::resume::Resumed;
+use crate::shard::Shard;
 use crate::sitemap;
 
 /// One entry to report: what the user wrote, where, and what to do with it.
@@ -142,6 +143,8 @@ pub struct ReaderOptions {
     pub documents: DocumentOptions,
     /// `--cache`: fresh ok results that stand for a check.
     pub cache: Option<Arc<Fresh>>,
+    /// `--shard`: only this run's part of the entries.
+    pub shard: Option<Shard>,
     /// Fetches remote sitemaps; without it, they become `error` rows.
     pub fetcher: Option<Fetcher>,
 }
@@ -262,6 +265,7 @@ pub fn spawn_reader(
         .name("headcheck-input".into())
         .spawn(move || {
             let mut emitter = Emitter::new(options.filter, options.resumed, options.cache, tx);
+            emitter.shard = options.shard;
             let mut documents = documents::Documents::new(options.documents);
             let mut walker = sitemaps::Walker::new(options.sitemaps, options.fetcher, &mut emitter);
             for input in opened {
@@ -334,6 +338,7 @@ struct Emitter {
     filter: Filter,
     resumed: Resumed,
     cache: Option<Arc<Fresh>>,
+    shard: Option<Shard>,
     tx: mpsc::Sender<Result<Target, InputError>>,
     seen: Fingerprints,
     next_index: u64,
@@ -350,6 +355,7 @@ impl Emitter {
             filter,
             resumed,
             cache,
+            shard: None,
             tx,
             seen: Fingerprints::new(),
             next_index: 0,
@@ -377,6 +383,9 @@ impl Emitter {
     fn admit(&mut self, text: &str, source: String, kind: TargetKind) -> bool {
         let key = entry_key(&kind, text);
         if !self.seen.insert(key) {
+            return true;
+        }
+        if self.shard.is_some_and(|shard| !shard.keeps(&kind, text)) {
             return true;
         }
         let cached = || match (&kind, &self.cache) {

@@ -15,6 +15,7 @@ use crate::outcome::Outcome;
 
 mod junit;
 mod markdown;
+pub mod read;
 
 use junit::Junit;
 use markdown::Markdown;
@@ -87,13 +88,15 @@ enum Sink {
 }
 
 impl Report {
-    /// Opens (creates or truncates) the destination and writes the header.
+    /// Opens (creates or truncates) the destination and writes the header;
+    /// `bom` starts a CSV report with a UTF-8 byte-order mark (`--bom`).
     pub fn create(
         destination: &Destination,
         format: Format,
         captured: &[String],
+        bom: bool,
     ) -> io::Result<Report> {
-        let out: Box<dyn Write + Send> = match destination {
+        let mut out: Box<dyn Write + Send> = match destination {
             Destination::Stdout => Box::new(BufWriter::with_capacity(64 * 1024, io::stdout())),
             Destination::File(path) => Box::new(BufWriter::with_capacity(
                 64 * 1024,
@@ -108,6 +111,9 @@ impl Report {
             .collect();
         let sink = match format {
             Format::Csv => {
+                if bom {
+                    out.write_all("\u{feff}".as_bytes())?;
+                }
                 let mut writer = csv::WriterBuilder::new().from_writer(out);
                 writer.write_record(&columns).map_err(csv_io)?;
                 Sink::Csv(Box::new(writer))

@@ -1,0 +1,158 @@
+//! `--shard K/N`: one of N runs that split a list between them by host, so
+//! that each host's URLs, and its politeness limits, live in one run.
+//!
+//! The split is a stable function of the host, the same on every machine
+//! and in every version: FNV-1a, 64-bit (offset basis `0xcbf29ce484222325`,
+//! prime `0x100000001b3`), over the bytes of the host as the normalised URL
+//! has it (lower case, an international name in its punycode form, IPv6 in
+//! brackets, no port), modulo N; shard K keeps the hosts whose value is
+//! K − 1. An entry with no host (an invalid line, a `mailto:` URL, a file on
+//! disk) is placed by the same function over its text, so that the N
+//! reports together hold every row of the unsharded run exactly once.
+
+use std::fmt;
+
+use crate::input::TargetKind;
+
+/// This run's part of the split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// 1-based, as given.
+    pub k: u64,
+    pub n: u64,
+}
+
+/// The environment variable a Kubernetes Indexed Job sets (0-based).
+pub const INDEX_VARIABLE: &str = "JOB_COMPLETION_INDEX";
+
+impl Shard {
+    /// Parses `K/N` or `auto/N`, where `auto` is `index + 1` of a 0-based
+    /// index (a Kubernetes Indexed Job's `JOB_COMPLETION_INDEX`).
+    pub fn parse(text: &str, index: Option<&str>) -> Result<Shard, String> {
+        let (k, n) = text
+            .split_once('/')
+            .ok_or_else(|| format!("expected K/N or auto/N, got {text}"))?;
+        let n: u64 = n
+            .trim()
+            .parse()
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| format!("N must be a whole number from 1, got {n}"))?;
+        let k: u64 = if k.trim() == "auto" {
+            let index = index.ok_or_else(|| {
+                format!("auto/{n} needs the environment variable {INDEX_VARIABLE}")
+            })?;
+            let index: u64 = index
+                .trim()
+                .parse()
+                .map_err(|_| format!("{INDEX_VARIABLE} must be a whole number, got {index}"))?;
+            index + 1
+        } else {
+            k.trim()
+                .parse()
+                .map_err(|_| format!("K must be a whole number or auto, got {k}"))?
+        };
+        if k < 1 || k > n {
+            return Err(format!("shard {k} is not between 1 and {n}"));
+        }
+        Ok(Shard { k, n })
+    }
+
+    /// Whether this run keeps the entry.
+    pub fn keeps(&self, kind: &TargetKind, text: &str) -> bool {
+        let key = match kind {
+            TargetKind::Check(url) => url.host_str().unwrap_or(text),
+            // Excluded URLs and other schemes: by host when they have one.
+            _ => match url::Url::parse(text) {
+                Ok(url) if matches!(url.scheme(), "http" | "https") => {
+                    return self.keeps_host(url.host_str().unwrap_or(text));
+                }
+                _ => text,
+            },
+        };
+        self.keeps_host(key)
+    }
+
+    fn keeps_host(&self, host: &str) -> bool {
+        fnv1a(host.as_bytes()) % self.n == self.k - 1
+    }
+}
+
+impl fmt::Display for Shard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.k, self.n)
+    }
+}
+
+/// FNV-1a, 64-bit: small, fast, and fixed by its definition.
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in bytes {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::{Filter, classify_entry};
+
+    #[test]
+    fn the_hash_is_fnv1a_as_published() {
+        // Test vectors from the FNV reference (draft-eastlake-fnv).
+        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(fnv1a(b"foobar"), 0x8594_4171_f739_67e8);
+    }
+
+    #[test]
+    fn shards_are_parsed_and_checked() {
+        assert_eq!(Shard::parse("2/3", None), Ok(Shard { k: 2, n: 3 }));
+        assert_eq!(Shard::parse("auto/3", Some("0")), Ok(Shard { k: 1, n: 3 }));
+        assert_eq!(Shard::parse("auto/3", Some("2")), Ok(Shard { k: 3, n: 3 }));
+        for bad in ["0/3", "4/3", "1/0", "x/2", "3", "auto/2"] {
+            assert!(Shard::parse(bad, None).is_err(), "{bad}");
+        }
+        assert!(Shard::parse("auto/2", Some("2")).is_err());
+        assert!(Shard::parse("auto/2", Some("one")).is_err());
+    }
+
+    #[test]
+    fn every_entry_is_in_exactly_one_shard_and_a_host_in_one() {
+        let n = 4;
+        let shards: Vec<Shard> = (1..=n).map(|k| Shard { k, n }).collect();
+        let filter = Filter {
+            exclude: vec![regex::Regex::new("excluded").unwrap()],
+            ..Filter::default()
+        };
+        let texts = [
+            "http://a.test/1",
+            "HTTP://A.TEST/2",
+            "https://a.test:8443/3",
+            "http://a.test/excluded",
+            "http://b.test/",
+            "http://bücher.test/",
+            "not a url",
+            "mailto:x@a.test",
+        ];
+        for text in texts {
+            let kind = classify_entry(text, &filter);
+            let keeping = shards.iter().filter(|s| s.keeps(&kind, text)).count();
+            assert_eq!(keeping, 1, "{text}");
+        }
+        let home = |text: &str| {
+            let kind = classify_entry(text, &filter);
+            shards.iter().position(|s| s.keeps(&kind, text)).unwrap()
+        };
+        let a = home("http://a.test/1");
+        for same_host in [
+            "HTTP://A.TEST/2",
+            "https://a.test:8443/3",
+            "http://a.test/excluded",
+        ] {
+            assert_eq!(home(same_host), a, "{same_host}");
+        }
+    }
+}
