@@ -82,7 +82,8 @@ pub struct Args {
     pub outputs: Vec<PathBuf>,
 
     /// Report format [default: from the output file's extension (.csv,
-    /// .json, .jsonl, .md, .xml for JUnit), else csv].
+    /// .json, .jsonl, .md, .xml for JUnit, .xlsx), else csv]. xlsx needs
+    /// a file (-o).
     #[arg(long, value_enum)]
     pub format: Option<Format>,
 

@@ -16,9 +16,11 @@ use crate::outcome::Outcome;
 mod junit;
 mod markdown;
 pub mod read;
+mod xlsx;
 
 use junit::Junit;
 use markdown::Markdown;
+use xlsx::Xlsx;
 
 /// The fixed columns, in report order; captured headers follow.
 pub const COLUMNS: [&str; 10] = [
@@ -44,6 +46,8 @@ pub enum Format {
     Markdown,
     /// JUnit XML, one test case per URL.
     Junit,
+    /// An Excel workbook (to a file only).
+    Xlsx,
 }
 
 impl Format {
@@ -56,6 +60,7 @@ impl Format {
             "jsonl" | "ndjson" => Some(Format::Jsonl),
             "md" | "markdown" => Some(Format::Markdown),
             "xml" => Some(Format::Junit),
+            "xlsx" => Some(Format::Xlsx),
             _ => None,
         }
     }
@@ -85,6 +90,9 @@ enum Sink {
     Markdown(Box<dyn Write + Send>, Markdown),
     /// Written at the end: the suite's counts come first.
     Junit(Box<dyn Write + Send>, Box<Junit>),
+    /// Rows go to a temporary file as they come; the workbook is put
+    /// together at the end.
+    Xlsx(Box<Xlsx>),
 }
 
 impl Report {
@@ -96,6 +104,18 @@ impl Report {
         captured: &[String],
         bom: bool,
     ) -> io::Result<Report> {
+        if format == Format::Xlsx {
+            let Destination::File(path) = destination else {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "an xlsx workbook goes to a file: -o report.xlsx",
+                ));
+            };
+            return Ok(Report {
+                sink: Sink::Xlsx(Box::new(Xlsx::create(path.clone(), captured)?)),
+                columns: Vec::new(),
+            });
+        }
         let mut out: Box<dyn Write + Send> = match destination {
             Destination::Stdout => Box::new(BufWriter::with_capacity(64 * 1024, io::stdout())),
             Destination::File(path) => Box::new(BufWriter::with_capacity(
@@ -122,6 +142,7 @@ impl Report {
             Format::Jsonl => Sink::Jsonl(out),
             Format::Markdown => Sink::Markdown(out, Markdown::default()),
             Format::Junit => Sink::Junit(out, Box::default()),
+            Format::Xlsx => unreachable!("handled above"),
         };
         let mut report = Report { sink, columns };
         report.flush()?;
@@ -151,6 +172,7 @@ impl Report {
                 junit.add(outcome);
                 Ok(())
             }
+            Sink::Xlsx(xlsx) => xlsx.add(outcome),
         }
     }
 
@@ -161,6 +183,9 @@ impl Report {
             | Sink::Jsonl(out)
             | Sink::Markdown(out, _)
             | Sink::Junit(out, _) => out.flush(),
+            // Each finished row is in the temporary file already; the
+            // workbook exists only once finished.
+            Sink::Xlsx(_) => Ok(()),
         }
     }
 
@@ -173,6 +198,7 @@ impl Report {
             }
             Sink::Markdown(out, markdown) => markdown.finish(out)?,
             Sink::Junit(out, junit) => junit.finish(out)?,
+            Sink::Xlsx(xlsx) => xlsx.finish()?,
             Sink::Csv(_) | Sink::Jsonl(_) => {}
         }
         self.flush()

@@ -1,0 +1,340 @@
+//! The Excel workbook (`-o report.xlsx`): the report's columns on a sheet
+//! "Report", written row by row as the run goes (rust_xlsxwriter's constant
+//! memory mode: each finished row goes to a temporary file), and a sheet
+//! "Summary" with the counts per result and per host.
+//!
+//! Numbers are numbers, http(s) URLs are hyperlinks (for the first 65,530
+//! rows: Excel's limit per sheet; rust_xlsxwriter keeps those in memory,
+//! about 50 MiB at the limit), the header row is frozen with an autofilter,
+//! and each `result` cell is coloured. Besides the hyperlinks, memory grows
+//! by 4 bytes a row (elapsed times, for each host's median). Every text is written as
+//! a string cell, which Excel never evaluates, so text from servers cannot
+//! become a formula.
+
+use std::collections::HashMap;
+use std::io;
+use std::path::PathBuf;
+
+use rust_xlsxwriter::{Color, Format, FormatBorder, Url, Workbook, Worksheet, XlsxError};
+
+use super::COLUMNS;
+use crate::outcome::{Outcome, Verdict};
+
+/// Rows on one Excel sheet, the header included.
+const MAX_ROWS: u32 = 1_048_576;
+
+/// Hyperlinks Excel accepts on one sheet.
+const MAX_LINKS: u32 = 65_530;
+
+/// Characters Excel accepts in one cell.
+const MAX_CELL_CHARS: usize = 32_767;
+
+/// Characters Excel accepts in a hyperlink.
+const MAX_LINK_CHARS: usize = 2_079;
+
+pub struct Xlsx {
+    path: PathBuf,
+    workbook: Workbook,
+    columns: Vec<String>,
+    /// Report sheets made so far; the last is being written.
+    sheets: usize,
+    row: u32,
+    links: u32,
+    formats: Formats,
+    counts: [u64; Verdict::ALL.len()],
+    hosts: HashMap<String, HostStats>,
+}
+
+struct Formats {
+    header: Format,
+    link: Format,
+    results: [Format; Verdict::ALL.len()],
+}
+
+#[derive(Default)]
+struct HostStats {
+    counts: [u64; Verdict::ALL.len()],
+    /// Every elapsed_ms of the host, for the median: 4 bytes a row.
+    elapsed: Vec<u32>,
+}
+
+fn xlsx_io(err: XlsxError) -> io::Error {
+    match err {
+        XlsxError::IoError(e) => e,
+        other => io::Error::other(other.to_string()),
+    }
+}
+
+/// The fill of a `result` cell.
+fn result_color(verdict: Verdict) -> Color {
+    match verdict {
+        Verdict::Ok => Color::RGB(0xC6EFCE),
+        Verdict::Broken => Color::RGB(0xFFC7CE),
+        Verdict::Error => Color::RGB(0xFFD8A8),
+        Verdict::Invalid => Color::RGB(0xE4C1F9),
+        Verdict::Blocked => Color::RGB(0xD9D9D9),
+        Verdict::Skipped => Color::RGB(0xF2F2F2),
+    }
+}
+
+/// Column widths in characters, wide enough for typical values.
+fn width(column: &str) -> f64 {
+    match column {
+        "url" | "final_url" => 60.0,
+        "error" => 40.0,
+        "source" => 30.0,
+        "result" | "status" | "redirects" | "method" | "attempts" => 10.0,
+        "elapsed_ms" => 12.0,
+        _ => 24.0,
+    }
+}
+
+/// Text cut to what a cell can hold.
+fn cell_text(text: &str) -> &str {
+    match text.char_indices().nth(MAX_CELL_CHARS) {
+        Some((cut, _)) => &text[..cut],
+        None => text,
+    }
+}
+
+impl Xlsx {
+    pub fn create(path: PathBuf, captured: &[String]) -> io::Result<Xlsx> {
+        let columns: Vec<String> = COLUMNS
+            .iter()
+            .map(|c| c.to_string())
+            .chain(captured.iter().cloned())
+            .collect();
+        let formats = Formats {
+            header: Format::new()
+                .set_bold()
+                .set_background_color(Color::RGB(0xDDEBF7))
+                .set_border_bottom(FormatBorder::Thin),
+            link: Format::new()
+                .set_font_color(Color::RGB(0x0563C1))
+                .set_underline(rust_xlsxwriter::FormatUnderline::Single),
+            results: Verdict::ALL.map(|v| Format::new().set_background_color(result_color(v))),
+        };
+        // Fail now, not at the end of a long run, if the file cannot be made.
+        std::fs::File::create(&path)
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+        let mut xlsx = Xlsx {
+            path,
+            workbook: Workbook::new(),
+            columns,
+            sheets: 0,
+            row: 0,
+            links: 0,
+            formats,
+            counts: [0; Verdict::ALL.len()],
+            hosts: HashMap::new(),
+        };
+        xlsx.new_sheet().map_err(xlsx_io)?;
+        Ok(xlsx)
+    }
+
+    /// Starts a "Report" sheet (another one after Excel's row limit) with
+    /// its header row.
+    fn new_sheet(&mut self) -> Result<(), XlsxError> {
+        let name = match self.sheets {
+            0 => "Report".to_string(),
+            n => format!("Report {}", n + 1),
+        };
+        let sheet = self.workbook.add_worksheet_with_constant_memory()?;
+        sheet.set_name(name)?;
+        for (col, column) in self.columns.iter().enumerate() {
+            let col = col as u16;
+            sheet.set_column_width(col, width(column))?;
+            sheet.write_string_with_format(0, col, column, &self.formats.header)?;
+        }
+        sheet.set_freeze_panes(1, 0)?;
+        self.sheets += 1;
+        self.row = 1;
+        self.links = 0;
+        Ok(())
+    }
+
+    fn worksheet(&mut self) -> Result<&mut Worksheet, XlsxError> {
+        self.workbook.worksheet_from_index(self.sheets - 1)
+    }
+
+    pub fn add(&mut self, outcome: &Outcome) -> io::Result<()> {
+        self.tally(outcome);
+        self.write_row(outcome).map_err(xlsx_io)
+    }
+
+    fn tally(&mut self, outcome: &Outcome) {
+        let verdict = outcome.verdict.index();
+        self.counts[verdict] += 1;
+        let host = url::Url::parse(&outcome.url)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .and_then(|u| u.host_str().map(str::to_string))
+            .unwrap_or_else(|| "(no host)".to_string());
+        let stats = self.hosts.entry(host).or_default();
+        stats.counts[verdict] += 1;
+        if let Some(ms) = outcome.elapsed_ms {
+            stats.elapsed.push(u32::try_from(ms).unwrap_or(u32::MAX));
+        }
+    }
+
+    fn write_row(&mut self, outcome: &Outcome) -> Result<(), XlsxError> {
+        if self.row == MAX_ROWS {
+            self.autofilter()?;
+            self.new_sheet()?;
+        }
+        let row = self.row;
+        let link = self.links < MAX_LINKS
+            && outcome.url.len() <= MAX_LINK_CHARS
+            && url::Url::parse(&outcome.url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+        if link {
+            self.links += 1;
+        }
+        let formats = &self.formats;
+        let sheet = self.workbook.worksheet_from_index(self.sheets - 1)?;
+        let text = |sheet: &mut Worksheet, col: u16, value: Option<&str>| match value {
+            Some(value) if !value.is_empty() => {
+                sheet.write_string(row, col, cell_text(value)).map(|_| ())
+            }
+            _ => Ok(()),
+        };
+        let number = |sheet: &mut Worksheet, col: u16, value: Option<f64>| match value {
+            Some(value) => sheet.write_number(row, col, value).map(|_| ()),
+            None => Ok(()),
+        };
+        if link {
+            let url = Url::new(outcome.url.as_str());
+            sheet.write_url_with_format(row, 0, url, &formats.link)?;
+        } else {
+            text(sheet, 0, Some(&outcome.url))?;
+        }
+        sheet.write_string_with_format(
+            row,
+            1,
+            outcome.verdict.as_str(),
+            &formats.results[outcome.verdict.index()],
+        )?;
+        number(sheet, 2, outcome.status.map(f64::from))?;
+        text(sheet, 3, outcome.final_url.as_deref())?;
+        number(sheet, 4, Some(f64::from(outcome.redirects)))?;
+        text(sheet, 5, outcome.method.map(|m| m.as_str()))?;
+        number(sheet, 6, outcome.elapsed_ms.map(|ms| ms as f64))?;
+        number(sheet, 7, Some(f64::from(outcome.attempts)))?;
+        text(sheet, 8, outcome.error.as_deref())?;
+        text(sheet, 9, Some(&outcome.source))?;
+        for (i, header) in outcome.headers.iter().enumerate() {
+            text(sheet, (COLUMNS.len() + i) as u16, header.as_deref())?;
+        }
+        self.row += 1;
+        Ok(())
+    }
+
+    fn autofilter(&mut self) -> Result<(), XlsxError> {
+        let last_row = self.row.saturating_sub(1).max(1);
+        let last_col = (self.columns.len() - 1) as u16;
+        self.worksheet()?.autofilter(0, 0, last_row, last_col)?;
+        Ok(())
+    }
+
+    /// Adds the summary sheet and writes the workbook.
+    pub fn finish(&mut self) -> io::Result<()> {
+        self.autofilter().map_err(xlsx_io)?;
+        self.summary().map_err(xlsx_io)?;
+        self.workbook.save(&self.path).map_err(xlsx_io)
+    }
+
+    fn summary(&mut self) -> Result<(), XlsxError> {
+        let header = self.formats.header.clone();
+        let mut hosts: Vec<(&String, &mut HostStats)> = self.hosts.iter_mut().collect();
+        hosts.sort_by(|a, b| {
+            let total = |s: &HostStats| s.counts.iter().sum::<u64>();
+            total(b.1).cmp(&total(a.1)).then(a.0.cmp(b.0))
+        });
+        let sheet = self.workbook.add_worksheet();
+        sheet.set_name("Summary")?;
+        sheet.set_column_width(0, 40)?;
+        for col in 1..=6 {
+            sheet.set_column_width(col, 12)?;
+        }
+        sheet.set_column_width(6, 18)?;
+        sheet.write_string_with_format(0, 0, "result", &header)?;
+        sheet.write_string_with_format(0, 1, "URLs", &header)?;
+        let mut row = 1;
+        for verdict in Verdict::ALL {
+            sheet.write_string_with_format(
+                row,
+                0,
+                verdict.as_str(),
+                &self.formats.results[verdict.index()],
+            )?;
+            sheet.write_number(row, 1, self.counts[verdict.index()] as f64)?;
+            row += 1;
+        }
+        sheet.write_string(row, 0, "total")?;
+        sheet.write_number(row, 1, self.counts.iter().sum::<u64>() as f64)?;
+        row += 2;
+        let titles = [
+            "host",
+            "URLs",
+            "ok",
+            "broken",
+            "error",
+            "blocked",
+            "median elapsed_ms",
+        ];
+        for (col, title) in titles.iter().enumerate() {
+            sheet.write_string_with_format(row, col as u16, *title, &header)?;
+        }
+        for (host, stats) in hosts {
+            row += 1;
+            sheet.write_string(row, 0, cell_text(host))?;
+            sheet.write_number(row, 1, stats.counts.iter().sum::<u64>() as f64)?;
+            let shown = [
+                Verdict::Ok,
+                Verdict::Broken,
+                Verdict::Error,
+                Verdict::Blocked,
+            ];
+            for (i, verdict) in shown.iter().enumerate() {
+                sheet.write_number(row, 2 + i as u16, stats.counts[verdict.index()] as f64)?;
+            }
+            if let Some(median) = median(&mut stats.elapsed) {
+                sheet.write_number(row, 6, median)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The median (the mean of the middle two for an even count).
+fn median(values: &mut [u32]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_unstable();
+    let mid = values.len() / 2;
+    Some(if values.len() % 2 == 1 {
+        f64::from(values[mid])
+    } else {
+        (f64::from(values[mid - 1]) + f64::from(values[mid])) / 2.0
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn medians() {
+        assert_eq!(median(&mut []), None);
+        assert_eq!(median(&mut [5]), Some(5.0));
+        assert_eq!(median(&mut [9, 1, 5]), Some(5.0));
+        assert_eq!(median(&mut [4, 1, 3, 2]), Some(2.5));
+    }
+
+    #[test]
+    fn long_text_is_cut_to_a_cell() {
+        let long = "é".repeat(40_000);
+        assert_eq!(cell_text(&long).chars().count(), MAX_CELL_CHARS);
+        assert_eq!(cell_text("short"), "short");
+    }
+}
