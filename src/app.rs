@@ -2,7 +2,6 @@
 //! run, print the summary, and decide the exit status (here and only here).
 
 use std::io::{self, IsTerminal};
-use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
@@ -13,7 +12,7 @@ use headcheck::fetch::Fetcher;
 use headcheck::input::{self, DocumentOptions, Filter, Input, ReaderOptions, SitemapOptions};
 use headcheck::limits::{LimitOptions, Limits};
 use headcheck::outcome::Outcome;
-use headcheck::report::{Destination, Format, Report};
+use headcheck::report::Report;
 use headcheck::resume::Resumed;
 use headcheck::schedule::{self, Observer, RunEnd, RunOptions};
 use headcheck::shard::{self, Shard};
@@ -46,6 +45,7 @@ pub fn main() -> i32 {
         };
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(worker_threads())
         .enable_all()
         .build()
     {
@@ -66,6 +66,16 @@ pub fn main() -> i32 {
             exit::USAGE
         }
     }
+}
+
+/// The runtime's workers: one core fewer than the machine has (at least
+/// one), since the input thread keeps a core busy reading, classifying and
+/// deduplicating while a run is fast. On two cores, one worker instead of two
+/// made the benchmark's runs 2–17% faster (bench/PROFILE.md).
+fn worker_threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |cores| cores.get().saturating_sub(1))
+        .max(1)
 }
 
 async fn run(args: Args) -> anyhow::Result<i32> {
@@ -128,12 +138,12 @@ async fn run(args: Args) -> anyhow::Result<i32> {
         None => None,
     };
     let mut reports = Vec::new();
-    for (destination, format) in destinations(&args.outputs, args.format) {
+    for (destination, format) in args.reports.destinations() {
         reports.push(Report::create(
             &destination,
             format,
             &capture_columns,
-            args.bom,
+            args.reports.bom,
         )?);
     }
 
@@ -212,7 +222,7 @@ async fn run(args: Args) -> anyhow::Result<i32> {
         // `headcheck … | head` is a normal way to end a run: quietly, with
         // the status of what was checked.
         RunEnd::OutputFailed(err) if err.kind() == io::ErrorKind::BrokenPipe => {
-            return Ok(tally.exit_code(args.no_fail, args.strict));
+            return Ok(tally.exit_code(args.exit.no_fail, args.exit.strict));
         }
         RunEnd::OutputFailed(err) => bail!("cannot write the report: {err}"),
         RunEnd::InputFailed(err) => {
@@ -236,7 +246,7 @@ async fn run(args: Args) -> anyhow::Result<i32> {
     if tally.total() == 0 && !args.quiet {
         eprintln!("headcheck: no URLs found in the input");
     }
-    Ok(tally.exit_code(args.no_fail, args.strict))
+    Ok(tally.exit_code(args.exit.no_fail, args.exit.strict))
 }
 
 pub fn finish(reports: &mut [Report]) -> anyhow::Result<()> {
@@ -264,28 +274,6 @@ fn inputs(args: &Args) -> anyhow::Result<Vec<Input>> {
         bail!("no input: give URLs or list files, or pipe a list on standard input (see --help)");
     }
     Ok(vec![Input::Stdin])
-}
-
-/// Each report's destination and format: `--format` when given, else the
-/// file's extension, else CSV.
-pub fn destinations(outputs: &[PathBuf], format: Option<Format>) -> Vec<(Destination, Format)> {
-    if outputs.is_empty() {
-        return vec![(Destination::Stdout, format.unwrap_or(Format::Csv))];
-    }
-    outputs
-        .iter()
-        .map(|path| {
-            let format = format
-                .or_else(|| Format::from_path(path))
-                .unwrap_or(Format::Csv);
-            let destination = if path.as_os_str() == "-" {
-                Destination::Stdout
-            } else {
-                Destination::File(path.clone())
-            };
-            (destination, format)
-        })
-        .collect()
 }
 
 /// Completes on Ctrl-C or SIGTERM.

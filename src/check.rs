@@ -122,7 +122,7 @@ impl Checker {
             TargetKind::File {
                 problem: Some(problem),
             } => (Verdict::Broken, problem),
-            TargetKind::Resumed(earlier) => {
+            TargetKind::Known(earlier) => {
                 return Outcome {
                     index: target.index,
                     ..*earlier

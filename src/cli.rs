@@ -8,7 +8,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use headcheck::accept::Accept;
 use headcheck::check::MethodPolicy;
-use headcheck::report::Format;
+use headcheck::report::{Destination, Format};
 use regex::Regex;
 use reqwest::header::{HeaderName, HeaderValue};
 use url::Url;
@@ -76,22 +76,8 @@ pub struct Args {
     #[arg(long, value_name = "GLOB")]
     pub glob: Vec<String>,
 
-    /// Write the report to PATH instead of standard output. Repeat to write
-    /// several reports (e.g. -o report.csv -o report.jsonl).
-    #[arg(short = 'o', long = "output", value_name = "PATH")]
-    pub outputs: Vec<PathBuf>,
-
-    /// Report format [default: from the output file's extension (.csv,
-    /// .json, .jsonl, .md, .xml for JUnit, .xlsx), else csv]. xlsx needs
-    /// a file (-o).
-    #[arg(long, value_enum)]
-    pub format: Option<Format>,
-
-    /// Start CSV reports with a UTF-8 byte-order mark, so that Excel shows
-    /// non-ASCII text (international domain names, paths) correctly when
-    /// the file is opened by double-click.
-    #[arg(long)]
-    pub bom: bool,
+    #[command(flatten)]
+    pub reports: ReportFlags,
 
     /// Which requests to send. auto: HEAD, and GET to confirm any answer
     /// that is not accepted (many servers mishandle HEAD); head: HEAD only;
@@ -223,13 +209,8 @@ pub struct Args {
     #[arg(short, long)]
     pub quiet: bool,
 
-    /// Exit 0 even when URLs are broken, in error or invalid.
-    #[arg(long, conflicts_with = "strict")]
-    pub no_fail: bool,
-
-    /// Exit 1 for blocked URLs too.
-    #[arg(long)]
-    pub strict: bool,
+    #[command(flatten)]
+    pub exit: ExitFlags,
 }
 
 impl Args {
@@ -271,25 +252,70 @@ pub enum Command {
 pub struct MergeArgs {
     /// The shard reports, all with the same columns.
     #[arg(value_name = "REPORT", required = true)]
-    pub reports: Vec<PathBuf>,
+    pub inputs: Vec<PathBuf>,
 
-    /// Write the combined report to PATH (repeatable; format by extension,
-    /// as for the main command). Default: standard output, CSV.
-    #[arg(short = 'o', long = "output", value_name = "PATH")]
-    pub outputs: Vec<PathBuf>,
-
-    /// Report format, as for the main command.
-    #[arg(long, value_enum)]
-    pub format: Option<Format>,
-
-    /// Start CSV output with a UTF-8 byte-order mark (for Excel).
-    #[arg(long)]
-    pub bom: bool,
+    /// Where the combined report goes (-o, --format, --bom as for the main
+    /// command).
+    #[command(flatten)]
+    pub reports: ReportFlags,
 
     /// Print nothing but the report.
     #[arg(short, long)]
     pub quiet: bool,
 
+    #[command(flatten)]
+    pub exit: ExitFlags,
+}
+
+/// Where reports go and in what form (the main command and `merge`).
+#[derive(Debug, clap::Args)]
+pub struct ReportFlags {
+    /// Write the report to PATH instead of standard output. Repeat to write
+    /// several reports (e.g. -o report.csv -o report.jsonl).
+    #[arg(short = 'o', long = "output", value_name = "PATH")]
+    pub outputs: Vec<PathBuf>,
+
+    /// Report format [default: from the output file's extension (.csv,
+    /// .json, .jsonl, .md, .xml for JUnit, .xlsx), else csv]. xlsx needs
+    /// a file (-o).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+
+    /// Start CSV reports with a UTF-8 byte-order mark, so that Excel shows
+    /// non-ASCII text (international domain names, paths) correctly when
+    /// the file is opened by double-click.
+    #[arg(long)]
+    pub bom: bool,
+}
+
+impl ReportFlags {
+    /// Each report's destination and format: `--format` when given, else
+    /// the file's extension, else CSV.
+    pub fn destinations(&self) -> Vec<(Destination, Format)> {
+        if self.outputs.is_empty() {
+            return vec![(Destination::Stdout, self.format.unwrap_or(Format::Csv))];
+        }
+        self.outputs
+            .iter()
+            .map(|path| {
+                let format = self
+                    .format
+                    .or_else(|| Format::from_path(path))
+                    .unwrap_or(Format::Csv);
+                let destination = if path.as_os_str() == "-" {
+                    Destination::Stdout
+                } else {
+                    Destination::File(path.clone())
+                };
+                (destination, format)
+            })
+            .collect()
+    }
+}
+
+/// When the exit status is 1 (the main command and `merge`).
+#[derive(Debug, clap::Args)]
+pub struct ExitFlags {
     /// Exit 0 even when URLs are broken, in error or invalid.
     #[arg(long, conflicts_with = "strict")]
     pub no_fail: bool,

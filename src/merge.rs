@@ -6,13 +6,13 @@ use headcheck::outcome::Outcome;
 use headcheck::report::read::ReportFile;
 use headcheck::report::{COLUMNS, Report};
 
-use crate::app::{destinations, finish};
+use crate::app::finish;
 use crate::cli::MergeArgs;
 use crate::summary::Tally;
 
 pub fn run(args: &MergeArgs) -> anyhow::Result<i32> {
     let mut files = Vec::new();
-    for path in &args.reports {
+    for path in &args.inputs {
         files.push((path, ReportFile::open(path).map_err(anyhow::Error::msg)?));
     }
     // Every report must have the same columns (an empty JSON Lines report
@@ -27,7 +27,7 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<i32> {
         if !file.columns.is_empty() && file.columns != columns {
             bail!(
                 "the reports' columns differ: {} has {}, {} has {}",
-                args.reports[0].display(),
+                args.inputs[0].display(),
                 columns.join(","),
                 path.display(),
                 file.columns.join(",")
@@ -36,8 +36,13 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<i32> {
     }
     let captured = &columns[COLUMNS.len()..];
     let mut reports = Vec::new();
-    for (destination, format) in destinations(&args.outputs, args.format) {
-        reports.push(Report::create(&destination, format, captured, args.bom)?);
+    for (destination, format) in args.reports.destinations() {
+        reports.push(Report::create(
+            &destination,
+            format,
+            captured,
+            args.reports.bom,
+        )?);
     }
 
     let mut heads: Vec<Option<Outcome>> = Vec::new();
@@ -65,7 +70,7 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<i32> {
     if !args.quiet {
         eprint!("{}", tally.render(None, false));
     }
-    Ok(tally.exit_code(args.no_fail, args.strict))
+    Ok(tally.exit_code(args.exit.no_fail, args.exit.strict))
 }
 
 fn next(path: &std::path::Path, file: &mut ReportFile) -> anyhow::Result<Option<Outcome>> {

@@ -8,7 +8,7 @@ mod support;
 use std::path::Path;
 use std::process::Command;
 
-use support::{Csv, Reply, Server, headcheck};
+use support::{Csv, Server, gone_or_ok, headcheck};
 
 fn readme() -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap()
@@ -71,33 +71,11 @@ fn list(dir: &Path, server: &Server) {
     std::fs::write(dir.join("urls.txt"), text).unwrap();
 }
 
-fn server() -> Server {
-    Server::start(|seen| {
-        if seen.path.starts_with("/gone") {
-            Reply::status(404)
-        } else {
-            Reply::ok()
-        }
-    })
-}
-
 /// The unsharded report of `list` (as the recipe names it, since the
 /// `source` column says so), without timings.
 fn unsharded(dir: &Path, list: &str) -> Vec<Vec<String>> {
     let output = headcheck().current_dir(dir).arg(list).output().unwrap();
-    without_timing(&Csv::parse(&output.stdout))
-}
-
-fn without_timing(csv: &Csv) -> Vec<Vec<String>> {
-    let elapsed = csv.headers.iter().position(|h| h == "elapsed_ms").unwrap();
-    csv.rows
-        .iter()
-        .map(|row| {
-            let mut row = row.clone();
-            row[elapsed].clear();
-            row
-        })
-        .collect()
+    Csv::parse(&output.stdout).rows_without("elapsed_ms")
 }
 
 #[test]
@@ -106,7 +84,7 @@ fn the_gnu_parallel_recipe_works_as_written() {
     let recipe = command_block(&readme, "parallel headcheck ");
     assert_eq!(recipe.len(), 2, "run, then merge: {recipe:?}");
     assert!(recipe[1].starts_with("headcheck merge "), "{recipe:?}");
-    let server = server();
+    let server = gone_or_ok();
     let dir = tempfile::tempdir().unwrap();
     list(dir.path(), &server);
 
@@ -121,7 +99,7 @@ fn the_gnu_parallel_recipe_works_as_written() {
         assert!(dir.path().join(format!("shard-{k}.csv")).exists());
     }
     let merged = Csv::parse(&std::fs::read(dir.path().join("report.csv")).unwrap());
-    assert!(without_timing(&merged) == unsharded(dir.path(), "urls.txt"));
+    assert!(merged.rows_without("elapsed_ms") == unsharded(dir.path(), "urls.txt"));
 }
 
 #[test]
@@ -151,7 +129,7 @@ fn the_kubernetes_recipe_works_as_written() {
         })
         .expect("the merge command after the Indexed Job");
 
-    let server = server();
+    let server = gone_or_ok();
     let dir = tempfile::tempdir().unwrap();
     list(dir.path(), &server);
     std::fs::create_dir(dir.path().join("reports")).unwrap();
@@ -174,5 +152,5 @@ fn the_kubernetes_recipe_works_as_written() {
     assert_eq!(output.status.code(), Some(1), "the 404s fail the merge");
     let merged = Csv::parse(&std::fs::read(dir.path().join("report.csv")).unwrap());
     let list = format!("{data}/urls.txt");
-    assert!(without_timing(&merged) == unsharded(dir.path(), &list));
+    assert!(merged.rows_without("elapsed_ms") == unsharded(dir.path(), &list));
 }

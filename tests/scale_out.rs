@@ -6,7 +6,7 @@ mod support;
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
 
-use support::{Csv, Reply, Server, headcheck};
+use support::{Csv, Server, gone_or_ok, headcheck};
 
 const HOSTS: usize = 50;
 const URLS: usize = 10_000;
@@ -55,19 +55,6 @@ fn run(args: &[String], env: Option<(&str, &str)>) -> (Vec<u8>, String, i32) {
     (output.stdout, stderr, output.status.code().unwrap_or(-1))
 }
 
-/// A row without its timing, which differs between runs.
-fn rows_without_timing(csv: &Csv) -> Vec<Vec<String>> {
-    let elapsed = csv.headers.iter().position(|h| h == "elapsed_ms").unwrap();
-    csv.rows
-        .iter()
-        .map(|row| {
-            let mut row = row.clone();
-            row[elapsed].clear();
-            row
-        })
-        .collect()
-}
-
 /// The counts line of a summary, without time and rate.
 fn counts(stderr: &str) -> String {
     let first = stderr.lines().next().unwrap_or_default();
@@ -76,13 +63,7 @@ fn counts(stderr: &str) -> String {
 
 #[test]
 fn shards_hold_every_row_once_and_merge_reproduces_the_run() {
-    let server = Server::start(|seen| {
-        if seen.path.starts_with("/gone") {
-            Reply::status(404)
-        } else {
-            Reply::ok()
-        }
-    });
+    let server = gone_or_ok();
     let dir = tempfile::tempdir().unwrap();
     let list = big_list(dir.path(), &server);
     let common: Vec<String> = ["-c", "128", "--per-host", "32", "--capture", "content-type"]
@@ -121,12 +102,12 @@ fn shards_hold_every_row_once_and_merge_reproduces_the_run() {
                 assert_eq!(owner, k, "{host} is in shards {owner} and {k}");
             }
         }
-        union.extend(rows_without_timing(&shard));
+        union.extend(shard.rows_without("elapsed_ms"));
         shard_paths.push(path);
     }
     assert_eq!(hosts_seen.len(), HOSTS);
     // Every row of the unsharded run, exactly once.
-    let whole_rows = rows_without_timing(&whole);
+    let whole_rows = whole.rows_without("elapsed_ms");
     assert_eq!(union.len(), whole_rows.len());
     let union_set: HashSet<_> = union.iter().collect();
     assert_eq!(union_set.len(), union.len(), "a row is in two shards");
@@ -138,7 +119,7 @@ fn shards_hold_every_row_once_and_merge_reproduces_the_run() {
     let (merged, merged_stderr, merged_code) = run(&args, None);
     let merged = Csv::parse(&merged);
     assert_eq!(merged.headers, whole.headers);
-    assert_eq!(rows_without_timing(&merged), whole_rows);
+    assert_eq!(merged.rows_without("elapsed_ms"), whole_rows);
     assert_eq!(counts(&merged_stderr), counts(&whole_stderr));
     assert!(
         merged_stderr.contains(&format!("{} URLs: ", URLS + 2)),
@@ -149,13 +130,7 @@ fn shards_hold_every_row_once_and_merge_reproduces_the_run() {
 
 /// A small list over a few hosts, for the quicker tests.
 fn small_site() -> (Server, tempfile::TempDir, Vec<String>) {
-    let server = Server::start(|seen| {
-        if seen.path.starts_with("/gone") {
-            Reply::status(404)
-        } else {
-            Reply::ok()
-        }
-    });
+    let server = gone_or_ok();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("urls.txt");
     let mut text = String::new();
@@ -223,7 +198,10 @@ fn merge_reads_json_lines_and_refuses_reports_that_differ() {
     assert_eq!(code, 1, "the 404 fails the merged run too: {stderr}");
     let merged = Csv::parse(&std::fs::read(&out).unwrap());
     let whole = Csv::parse(&whole);
-    assert_eq!(rows_without_timing(&merged), rows_without_timing(&whole));
+    assert_eq!(
+        merged.rows_without("elapsed_ms"),
+        whole.rows_without("elapsed_ms")
+    );
 
     // A report with other columns cannot be merged in.
     let other = dir.path().join("other.csv");

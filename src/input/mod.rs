@@ -58,7 +58,7 @@ pub enum TargetKind {
     Skipped(String),
     /// Known before the run: the row of the report being resumed, or a
     /// fresh ok result from the cache.
-    Resumed(Box<Outcome>),
+    Known(Box<Outcome>),
     /// An input that could not be read (a sitemap that failed to load, or
     /// broke off): an `error` row that says why.
     Unreadable(String),
@@ -264,8 +264,13 @@ pub fn spawn_reader(
     std::thread::Builder::new()
         .name("headcheck-input".into())
         .spawn(move || {
-            let mut emitter = Emitter::new(options.filter, options.resumed, options.cache, tx);
-            emitter.shard = options.shard;
+            let mut emitter = Emitter::new(
+                options.filter,
+                options.resumed,
+                options.cache,
+                options.shard,
+                tx,
+            );
             let mut documents = documents::Documents::new(options.documents);
             let mut walker = sitemaps::Walker::new(options.sitemaps, options.fetcher, &mut emitter);
             for input in opened {
@@ -349,13 +354,14 @@ impl Emitter {
         filter: Filter,
         resumed: Resumed,
         cache: Option<Arc<Fresh>>,
+        shard: Option<Shard>,
         tx: mpsc::Sender<Result<Target, InputError>>,
     ) -> Self {
         Emitter {
             filter,
             resumed,
             cache,
-            shard: None,
+            shard,
             tx,
             seen: Fingerprints::new(),
             next_index: 0,
@@ -394,7 +400,7 @@ impl Emitter {
         };
         let known = self.resumed.take(key).or_else(cached);
         let kind = match known {
-            Some(row) => TargetKind::Resumed(Box::new(row)),
+            Some(row) => TargetKind::Known(Box::new(row)),
             None => kind,
         };
         self.send(text.to_string(), source, kind)

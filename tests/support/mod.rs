@@ -358,6 +358,18 @@ pub fn resolve_all(server: &Server, hosts: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// A server that answers 404 for paths starting with `/gone` and 200 for
+/// every other path.
+pub fn gone_or_ok() -> Server {
+    Server::start(|seen| {
+        if seen.path.starts_with("/gone") {
+            Reply::status(404)
+        } else {
+            Reply::ok()
+        }
+    })
+}
+
 /// A 127.0.0.1 port with nothing listening on it.
 pub fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -423,6 +435,20 @@ impl Csv {
     pub fn col(&self, column: &str) -> Vec<&str> {
         let i = self.column(column);
         self.rows.iter().map(|r| r[i].as_str()).collect()
+    }
+
+    /// All rows with `column` emptied: for comparing runs whose timings
+    /// differ.
+    pub fn rows_without(&self, column: &str) -> Vec<Vec<String>> {
+        let i = self.column(column);
+        self.rows
+            .iter()
+            .map(|row| {
+                let mut row = row.clone();
+                row[i].clear();
+                row
+            })
+            .collect()
     }
 
     /// The row whose `url` is `url`.
