@@ -29,7 +29,9 @@ error; 130 interrupted.";
     name = "headcheck",
     version,
     after_help = AFTER_HELP,
-    args_conflicts_with_subcommands = true
+    args_conflicts_with_subcommands = true,
+    // `help` would shadow an input file of that name.
+    disable_help_subcommand = true
 )]
 pub struct Args {
     #[command(subcommand)]

@@ -183,3 +183,25 @@ fn resume_completes_an_interrupted_report() {
     // Neutralised text survives the round trip unchanged.
     assert_eq!(resumed.get(13, "content-type"), "'=1+1");
 }
+
+#[test]
+fn an_interrupted_run_keeps_its_ok_results_in_the_cache() {
+    let site = Site::new();
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache.jsonl");
+    let cache_arg = cache.to_str().unwrap().to_string();
+    let (code, _, stderr) = interrupt(&site, "-TERM", &["--cache", &cache_arg]);
+    assert_eq!(code, 130, "{stderr}");
+    let text = std::fs::read_to_string(&cache).unwrap();
+    let urls = site.urls();
+    // The ten rows before the held URL were ok (and /13 is a 404): all the
+    // ok ones are kept, the held one is not.
+    for url in &urls[..10] {
+        assert!(
+            text.contains(&format!("\"url\":\"{url}\"")),
+            "{url}: {text}"
+        );
+    }
+    assert!(!text.contains(&urls[10]), "{text}");
+    assert!(!text.contains(&urls[13]), "{text}");
+}

@@ -139,6 +139,18 @@ fn the_workbook_holds_the_report_with_types_links_and_a_summary() {
     let sheet = part(&book, "xl/worksheets/sheet1.xml");
     assert!(sheet.contains("ySplit=\"1\""), "frozen header");
     assert!(sheet.contains("<autoFilter ref=\"A1:L7\""), "autofilter");
+    // Columns fit their longest value: the url column its longest URL.
+    let url_width: f64 = sheet
+        .split("<col min=\"1\" max=\"1\" width=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .and_then(|w| w.parse().ok())
+        .expect("a width for column A");
+    let longest = lines.iter().map(|l| l.chars().count()).max().unwrap() as f64;
+    assert!(
+        (longest..longest + 3.0).contains(&url_width),
+        "url column {url_width} wide for {longest} characters"
+    );
     let styles = part(&book, "xl/styles.xml");
     for fill in ["FFC6EFCE", "FFFFC7CE"] {
         assert!(styles.contains(fill), "{fill} in styles");

@@ -6,7 +6,8 @@
 //! Numbers are numbers, http(s) URLs are hyperlinks (for the first 65,530
 //! rows: Excel's limit per sheet; rust_xlsxwriter keeps those in memory,
 //! about 50 MiB at the limit), the header row is frozen with an autofilter,
-//! and each `result` cell is coloured. Besides the hyperlinks, memory grows
+//! columns are as wide as their longest value (8 to 80 characters), and
+//! each `result` cell is coloured. Besides the hyperlinks, memory grows
 //! by 4 bytes a row (elapsed times, for each host's median). Every text is written as
 //! a string cell, which Excel never evaluates, so text from servers cannot
 //! become a formula.
@@ -40,6 +41,8 @@ pub struct Xlsx {
     sheets: usize,
     row: u32,
     links: u32,
+    /// The widest value of each column on the sheet being written.
+    widths: Vec<usize>,
     formats: Formats,
     counts: [u64; Verdict::ALL.len()],
     hosts: HashMap<String, HostStats>,
@@ -77,16 +80,13 @@ fn result_color(verdict: Verdict) -> Color {
     }
 }
 
-/// Column widths in characters, wide enough for typical values.
-fn width(column: &str) -> f64 {
-    match column {
-        "url" | "final_url" => 60.0,
-        "error" => 40.0,
-        "source" => 30.0,
-        "result" | "status" | "redirects" | "method" | "attempts" => 10.0,
-        "elapsed_ms" => 12.0,
-        _ => 24.0,
-    }
+/// Column widths, in characters, between these bounds.
+const MIN_WIDTH: usize = 8;
+const MAX_WIDTH: usize = 80;
+
+/// The width a value asks of its column (counted up to the widest column).
+fn text_width(text: &str) -> usize {
+    text.chars().take(MAX_WIDTH).count()
 }
 
 /// Text cut to what a cell can hold.
@@ -124,6 +124,7 @@ impl Xlsx {
             sheets: 0,
             row: 0,
             links: 0,
+            widths: Vec::new(),
             formats,
             counts: [0; Verdict::ALL.len()],
             hosts: HashMap::new(),
@@ -142,14 +143,14 @@ impl Xlsx {
         let sheet = self.workbook.add_worksheet_with_constant_memory()?;
         sheet.set_name(name)?;
         for (col, column) in self.columns.iter().enumerate() {
-            let col = col as u16;
-            sheet.set_column_width(col, width(column))?;
-            sheet.write_string_with_format(0, col, column, &self.formats.header)?;
+            sheet.write_string_with_format(0, col as u16, column, &self.formats.header)?;
         }
         sheet.set_freeze_panes(1, 0)?;
         self.sheets += 1;
         self.row = 1;
         self.links = 0;
+        // The header's own width, plus room for the filter button.
+        self.widths = self.columns.iter().map(|c| text_width(c) + 3).collect();
         Ok(())
     }
 
@@ -179,9 +180,10 @@ impl Xlsx {
 
     fn write_row(&mut self, outcome: &Outcome) -> Result<(), XlsxError> {
         if self.row == MAX_ROWS {
-            self.autofilter()?;
+            self.close_sheet()?;
             self.new_sheet()?;
         }
+        self.measure(outcome);
         let row = self.row;
         let link = self.links < MAX_LINKS
             && outcome.url.len() <= MAX_LINK_CHARS
@@ -228,16 +230,52 @@ impl Xlsx {
         Ok(())
     }
 
-    fn autofilter(&mut self) -> Result<(), XlsxError> {
+    /// Widens the columns for the row's values.
+    fn measure(&mut self, outcome: &Outcome) {
+        let number = |n: Option<u64>| n.map_or(0, |n| n.to_string().len());
+        let cells = [
+            text_width(&outcome.url),
+            text_width(outcome.verdict.as_str()),
+            number(outcome.status.map(u64::from)),
+            outcome.final_url.as_deref().map_or(0, text_width),
+            number(Some(u64::from(outcome.redirects))),
+            outcome.method.map_or(0, |m| m.as_str().len()),
+            number(outcome.elapsed_ms),
+            number(Some(u64::from(outcome.attempts))),
+            outcome.error.as_deref().map_or(0, text_width),
+            text_width(&outcome.source),
+        ];
+        let headers = outcome
+            .headers
+            .iter()
+            .map(|h| h.as_deref().map_or(0, text_width));
+        for (width, cell) in self.widths.iter_mut().zip(cells.into_iter().chain(headers)) {
+            *width = (*width).max(cell);
+        }
+    }
+
+    /// Sizes the columns to fit what was written, and puts the autofilter
+    /// on the header row (constant-memory mode writes both when the
+    /// workbook is saved, so they may come last).
+    fn close_sheet(&mut self) -> Result<(), XlsxError> {
         let last_row = self.row.saturating_sub(1).max(1);
         let last_col = (self.columns.len() - 1) as u16;
-        self.worksheet()?.autofilter(0, 0, last_row, last_col)?;
+        let widths: Vec<f64> = self
+            .widths
+            .iter()
+            .map(|w| (w + 1).clamp(MIN_WIDTH, MAX_WIDTH) as f64)
+            .collect();
+        let sheet = self.worksheet()?;
+        for (col, width) in widths.into_iter().enumerate() {
+            sheet.set_column_width(col as u16, width)?;
+        }
+        sheet.autofilter(0, 0, last_row, last_col)?;
         Ok(())
     }
 
     /// Adds the summary sheet and writes the workbook.
     pub fn finish(&mut self) -> io::Result<()> {
-        self.autofilter().map_err(xlsx_io)?;
+        self.close_sheet().map_err(xlsx_io)?;
         self.summary().map_err(xlsx_io)?;
         self.workbook.save(&self.path).map_err(xlsx_io)
     }
