@@ -269,6 +269,15 @@ fn relative_links_are_resolved_against_the_base_url() {
 }
 
 #[test]
+fn the_current_directory_gives_plain_relative_sources() {
+    let server = pages();
+    let dir = tree(&server, &[("a.md", "[a]({url}/a) [b](b.md)\n")]);
+    let (csv, _, _) = run_in(dir.path(), &["."]);
+    assert_eq!(csv.col("source"), vec!["a.md:1", "a.md:1"]);
+    assert_eq!(csv.col("url"), vec![server.url("/a"), "b.md".to_string()]);
+}
+
+#[test]
 fn an_empty_directory_has_nothing_to_check() {
     let dir = tempfile::tempdir().unwrap();
     let (csv, stderr, code) = run_in(dir.path(), &["."]);

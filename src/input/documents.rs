@@ -140,7 +140,9 @@ impl Documents {
         kind: DocumentKind,
         emitter: &mut Emitter,
     ) -> bool {
-        let name = path.display().to_string();
+        // `headcheck .` walks `./a.md`; the source says `a.md:3`, as CI
+        // annotations expect.
+        let name = path.strip_prefix(".").unwrap_or(path).display().to_string();
         let text = match read_text(path) {
             Ok(text) => text,
             Err(reason) => {
