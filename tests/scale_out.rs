@@ -11,6 +11,11 @@ use support::{Csv, Server, gone_or_ok, headcheck};
 const HOSTS: usize = 50;
 const URLS: usize = 10_000;
 
+/// The name of test host `n`: `h07.test`, resolved to 127.0.0.1.
+fn host(n: usize) -> String {
+    format!("h{n:02}.test")
+}
+
 /// A list of 10,000 URLs over 50 `.test` hosts (every 13th a 404), with an
 /// invalid line, a mailto: and a repeat mixed in.
 fn big_list(dir: &std::path::Path, server: &Server) -> String {
@@ -18,12 +23,14 @@ fn big_list(dir: &std::path::Path, server: &Server) -> String {
     let mut file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
     let port = server.port();
     for i in 0..URLS {
-        let host = i % HOSTS;
+        let name = host(i % HOSTS);
         let page = if i % 13 == 0 { "gone" } else { "page" };
-        writeln!(file, "http://h{host:02}.test:{port}/{page}/{i}").unwrap();
+        writeln!(file, "http://{name}:{port}/{page}/{i}").unwrap();
         if i == 500 {
-            writeln!(file, "not a url\nmailto:someone@h01.test").unwrap();
-            writeln!(file, "http://h01.test:{port}/page/1").unwrap();
+            // A repeat of line 2's URL.
+            let again = host(1);
+            writeln!(file, "not a url\nmailto:someone@{again}").unwrap();
+            writeln!(file, "http://{again}:{port}/page/1").unwrap();
         }
     }
     file.flush().unwrap();
@@ -36,7 +43,7 @@ fn resolve_args(server: &Server) -> Vec<String> {
         .flat_map(|h| {
             [
                 "--resolve".to_string(),
-                format!("h{h:02}.test:{port}:127.0.0.1"),
+                format!("{}:{port}:127.0.0.1", host(h)),
             ]
         })
         .collect()
@@ -136,11 +143,8 @@ fn small_site() -> (Server, tempfile::TempDir, Vec<String>) {
     let mut text = String::new();
     for i in 0..40 {
         let page = if i == 7 { "gone" } else { "page" };
-        text.push_str(&format!(
-            "http://h{:02}.test:{}/{page}/{i}\n",
-            i % 8,
-            server.port()
-        ));
+        let name = host(i % 8);
+        text.push_str(&format!("http://{name}:{}/{page}/{i}\n", server.port()));
     }
     std::fs::write(&path, text).unwrap();
     let mut args = vec!["--capture".to_string(), String::new()];

@@ -159,35 +159,36 @@ impl Xlsx {
     }
 
     pub fn add(&mut self, outcome: &Outcome) -> io::Result<()> {
-        self.tally(outcome);
-        self.write_row(outcome).map_err(xlsx_io)
+        let web = url::Url::parse(&outcome.url)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https"));
+        self.tally(outcome, web.as_ref().and_then(url::Url::host_str));
+        self.write_row(outcome, web.is_some()).map_err(xlsx_io)
     }
 
-    fn tally(&mut self, outcome: &Outcome) {
+    fn tally(&mut self, outcome: &Outcome, host: Option<&str>) {
         let verdict = outcome.verdict.index();
         self.counts[verdict] += 1;
-        let host = url::Url::parse(&outcome.url)
-            .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https"))
-            .and_then(|u| u.host_str().map(str::to_string))
-            .unwrap_or_else(|| "(no host)".to_string());
-        let stats = self.hosts.entry(host).or_default();
+        let host = host.unwrap_or("(no host)");
+        let stats = match self.hosts.get_mut(host) {
+            Some(stats) => stats,
+            None => self.hosts.entry(host.to_string()).or_default(),
+        };
         stats.counts[verdict] += 1;
         if let Some(ms) = outcome.elapsed_ms {
             stats.elapsed.push(u32::try_from(ms).unwrap_or(u32::MAX));
         }
     }
 
-    fn write_row(&mut self, outcome: &Outcome) -> Result<(), XlsxError> {
+    /// Writes one row; `web` says the url is an http(s) URL.
+    fn write_row(&mut self, outcome: &Outcome, web: bool) -> Result<(), XlsxError> {
         if self.row == MAX_ROWS {
             self.close_sheet()?;
             self.new_sheet()?;
         }
         self.measure(outcome);
         let row = self.row;
-        let link = self.links < MAX_LINKS
-            && outcome.url.len() <= MAX_LINK_CHARS
-            && url::Url::parse(&outcome.url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+        let link = web && self.links < MAX_LINKS && outcome.url.len() <= MAX_LINK_CHARS;
         if link {
             self.links += 1;
         }
@@ -232,7 +233,8 @@ impl Xlsx {
 
     /// Widens the columns for the row's values.
     fn measure(&mut self, outcome: &Outcome) {
-        let number = |n: Option<u64>| n.map_or(0, |n| n.to_string().len());
+        let number =
+            |n: Option<u64>| n.map_or(0, |n| n.checked_ilog10().map_or(1, |d| d as usize + 1));
         let cells = [
             text_width(&outcome.url),
             text_width(outcome.verdict.as_str()),
