@@ -27,9 +27,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value, json};
 
-use crate::accept::Accept;
-use crate::input::{Filter, classify_entry, entry_key};
-use crate::outcome::{Method, Outcome, Verdict};
+use crate::types::{Accept, Error, Method, Outcome, Verdict};
 
 /// The first line of a cache file.
 const FORMAT_LINE: &str = r#"{"headcheck_cache":1}"#;
@@ -66,6 +64,7 @@ impl Fresh {
             .collect::<Option<Vec<_>>>()?;
         Some(Outcome {
             index: 0,
+            key: key.to_string(),
             url: url.to_string(),
             verdict: Verdict::Ok,
             status: Some(entry.status),
@@ -79,14 +78,6 @@ impl Fresh {
             source: source.to_string(),
             headers,
         })
-    }
-
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
     }
 }
 
@@ -110,7 +101,11 @@ impl Cache {
         max_age: Duration,
         accept: &Accept,
         capture: &[String],
-    ) -> io::Result<Cache> {
+    ) -> Result<Cache, Error> {
+        let failed = |error| Error::Read {
+            path: path.display().to_string(),
+            error,
+        };
         let now = unix_now();
         let oldest = now.saturating_sub(max_age.as_secs());
         let mut entries = HashMap::new();
@@ -121,7 +116,7 @@ impl Cache {
                     matches!(lines.next(), Some(Ok(line)) if line.trim() == FORMAT_LINE);
                 if format_known {
                     for line in lines {
-                        let line = line?;
+                        let line = line.map_err(failed)?;
                         let Some((key, entry)) = parse_line(&line) else {
                             continue;
                         };
@@ -135,7 +130,12 @@ impl Cache {
                 }
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e),
+            Err(error) => {
+                return Err(Error::Open {
+                    path: path.display().to_string(),
+                    error,
+                });
+            }
         }
         Ok(Cache {
             path: path.to_path_buf(),
@@ -164,11 +164,7 @@ impl Cache {
         if outcome.attempts == 0 {
             return;
         }
-        let key = entry_key(
-            &classify_entry(&outcome.url, &Filter::default()),
-            &outcome.url,
-        )
-        .to_string();
+        let key = outcome.key.clone();
         let entry = match (outcome.verdict, outcome.status) {
             (Verdict::Ok, Some(status)) => Some(Entry {
                 checked: unix_now(),
@@ -295,6 +291,7 @@ mod tests {
     fn ok_row(url: &str, attempts: u32) -> Outcome {
         Outcome {
             index: 0,
+            key: crate::types::text_key(url),
             url: url.to_string(),
             verdict: Verdict::Ok,
             status: Some(200),
@@ -317,14 +314,14 @@ mod tests {
         let accept = Accept::default();
         let day = Duration::from_secs(86_400);
         let mut cache = Cache::load(&path, day, &accept, &capture).unwrap();
-        assert!(cache.fresh().is_empty());
+        assert!(cache.fresh().entries.is_empty());
         cache.record(&ok_row("HTTP://A.test", 1));
         cache.record(&ok_row("http://b.test/", 1));
         cache.save().unwrap();
 
         let mut cache = Cache::load(&path, day, &accept, &capture).unwrap();
         let fresh = cache.fresh();
-        assert_eq!(fresh.len(), 2);
+        assert_eq!(fresh.entries.len(), 2);
         let row = fresh
             .row("http://a.test/", "HTTP://A.test", "x.md:3")
             .unwrap();
@@ -371,14 +368,17 @@ mod tests {
         let hour = Duration::from_secs(3600);
         let cache = Cache::load(&path, hour, &Accept::default(), &[]).unwrap();
         let fresh = cache.fresh();
-        assert_eq!(fresh.len(), 1);
+        assert_eq!(fresh.entries.len(), 1);
         assert!(fresh.row("http://new.test/", "u", "s").is_some());
         let lenient: Accept = "200..=299,403".parse().unwrap();
         let cache = Cache::load(&path, hour, &lenient, &[]).unwrap();
-        assert_eq!(cache.fresh().len(), 2);
+        assert_eq!(cache.fresh().entries.len(), 2);
 
         std::fs::write(&path, "something else\n").unwrap();
         let cache = Cache::load(&path, hour, &Accept::default(), &[]).unwrap();
-        assert!(cache.fresh().is_empty(), "an unknown format is not read");
+        assert!(
+            cache.fresh().entries.is_empty(),
+            "an unknown format is not read"
+        );
     }
 }

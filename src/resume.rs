@@ -5,21 +5,11 @@
 //! complete, and in the same order, as one uninterrupted run.
 
 use std::collections::HashMap;
-use std::io;
+use std::io::{self, Cursor};
 use std::path::Path;
 
-use crate::input::{Filter, classify_entry, entry_key};
-use crate::outcome::Outcome;
-use crate::report::COLUMNS;
-use crate::report::read::csv_row;
-
-#[derive(Debug, thiserror::Error)]
-pub enum ResumeError {
-    #[error("{path}: {error}")]
-    Read { path: String, error: io::Error },
-    #[error("{path}: not a headcheck CSV report: {reason}")]
-    Format { path: String, reason: String },
-}
+use crate::report::ReportFile;
+use crate::types::{Error, Outcome};
 
 /// Earlier rows by the key under which the input recognises their URL.
 #[derive(Debug, Default)]
@@ -28,17 +18,17 @@ pub struct Resumed {
 }
 
 impl Resumed {
-    /// Reads an earlier CSV report. A missing file is an empty report (the
-    /// first run of a `--resume r.csv -o r.csv` loop). A last line cut off
-    /// by a crash is ignored, so its URL is checked again.
-    pub fn load(path: &Path, capture: &[String]) -> Result<Resumed, ResumeError> {
-        let name = || path.display().to_string();
+    /// Reads an earlier CSV report, keeping the headers of `capture`. A
+    /// missing file is an empty report (the first run of a
+    /// `--resume r.csv -o r.csv` loop). A last line cut off by a crash is
+    /// ignored, so its URL is checked again.
+    pub fn load(path: &Path, capture: &[String]) -> Result<Resumed, Error> {
         let mut bytes = match std::fs::read(path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Resumed::default()),
             Err(error) => {
-                return Err(ResumeError::Read {
-                    path: name(),
+                return Err(Error::Open {
+                    path: path.display().to_string(),
                     error,
                 });
             }
@@ -48,53 +38,13 @@ impl Resumed {
         } else {
             bytes.clear();
         }
-        let mut reader = csv::ReaderBuilder::new().from_reader(bytes.as_slice());
-        let headers: Vec<String> = match reader.headers() {
-            Ok(headers) => crate::report::read::column_names(headers),
-            Err(e) => {
-                return Err(ResumeError::Format {
-                    path: name(),
-                    reason: e.to_string(),
-                });
-            }
-        };
-        if headers.is_empty() {
-            return Ok(Resumed::default());
-        }
-        if headers.len() < COLUMNS.len() || headers[..COLUMNS.len()] != COLUMNS {
-            return Err(ResumeError::Format {
-                path: name(),
-                reason: format!("expected the columns {}", COLUMNS.join(",")),
-            });
-        }
-        let captured: Vec<Option<usize>> = capture
-            .iter()
-            .map(|name| headers.iter().position(|h| h == name))
-            .collect();
+        let mut report = ReportFile::csv(path, Box::new(Cursor::new(bytes)))?;
         let mut rows = HashMap::new();
-        for record in reader.records() {
-            // A damaged row ends what can be trusted; the rest is checked
-            // again.
-            let Ok(record) = record else { break };
-            let Some(outcome) = csv_row(&record, &captured) else {
-                break;
-            };
-            let key = entry_key(
-                &classify_entry(&outcome.url, &Filter::default()),
-                &outcome.url,
-            )
-            .to_string();
-            rows.entry(key).or_insert(outcome);
+        // A damaged row ends what can be trusted; the rest is checked again.
+        while let Some(Ok(outcome)) = report.next_row(capture) {
+            rows.entry(outcome.key.clone()).or_insert(outcome);
         }
         Ok(Resumed { rows })
-    }
-
-    pub fn len(&self) -> usize {
-        self.rows.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
     }
 
     /// The earlier row for `key`, taken out (each is used once).
@@ -106,7 +56,7 @@ impl Resumed {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outcome::{Method, Verdict};
+    use crate::types::{Method, Verdict};
     use std::io::Write;
 
     #[test]
@@ -122,7 +72,7 @@ mod tests {
         .unwrap();
         let capture = ["content-type".to_string()];
         let mut resumed = Resumed::load(file.path(), &capture).unwrap();
-        assert_eq!(resumed.len(), 2, "the cut-off last line is dropped");
+        assert_eq!(resumed.rows.len(), 2, "the cut-off last line is dropped");
         let a = resumed.take("http://a.test/").unwrap();
         assert_eq!(a.verdict, Verdict::Ok);
         assert_eq!(a.status, Some(200));
@@ -140,13 +90,14 @@ mod tests {
         assert!(
             Resumed::load(&dir.path().join("none.csv"), &[])
                 .unwrap()
+                .rows
                 .is_empty()
         );
         let other = dir.path().join("other.csv");
         std::fs::write(&other, "name,age\nx,1\n").unwrap();
         assert!(matches!(
             Resumed::load(&other, &[]),
-            Err(ResumeError::Format { .. })
+            Err(Error::NotAReport { .. })
         ));
     }
 }

@@ -6,7 +6,7 @@ mod support;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use headcheck::sitemap::{SITEMAP_NAMESPACE, XHTML_NAMESPACE};
+use headcheck::input::{SITEMAP_NAMESPACE, XHTML_NAMESPACE};
 use support::{Csv, Reply, Server, gzip, headcheck, run, sitemap_index, urlset};
 
 /// Documents served by path.

@@ -2,7 +2,8 @@
 //! bytes must give entries that keep the reader's promises, never a panic.
 #![no_main]
 
-use headcheck::input::{Filter, ListEntry, ListReader, MAX_LINE_BYTES, TargetKind, classify_entry};
+use headcheck::input::{Filter, ListEntry, ListReader, MAX_LINE_BYTES, classify_entry};
+use headcheck::types::TargetKind;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

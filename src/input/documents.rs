@@ -16,8 +16,9 @@ use std::path::{Component, Path, PathBuf};
 use ignore::overrides::{Override, OverrideBuilder};
 use url::Url;
 
+use super::emitter::Emitter;
 use super::links::{self, DocumentKind};
-use super::{Emitter, TargetKind};
+use crate::types::{Error, TargetKind};
 
 /// Largest document read; a bigger file is an `error` row.
 const MAX_DOCUMENT_BYTES: u64 = 64 * 1024 * 1024;
@@ -35,8 +36,10 @@ pub struct DocumentOptions {
 
 impl DocumentOptions {
     /// Checks the globs, so that a bad one is a usage error before the run.
-    pub fn validate(&self) -> Result<(), String> {
-        overrides(Path::new("."), &self.globs).map(|_| ())
+    pub fn validate(&self) -> Result<(), Error> {
+        overrides(Path::new("."), &self.globs)
+            .map(|_| ())
+            .map_err(Error::Invalid)
     }
 }
 
@@ -51,7 +54,7 @@ fn overrides(root: &Path, globs: &[String]) -> Result<Override, String> {
 }
 
 /// Reads documents for one run.
-pub(super) struct Documents {
+pub struct Documents {
     options: DocumentOptions,
     /// Anchors of documents already read for fragments, by path.
     anchors: HashMap<PathBuf, HashSet<String>>,

@@ -2,6 +2,9 @@
 
 use std::io::{self, BufRead};
 
+use super::emitter::Emitter;
+use crate::types::{Error, TargetKind};
+
 /// Longest line kept from a list file. Longer lines become `invalid` rows
 /// without being buffered whole, so one pathological line cannot eat memory.
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
@@ -153,6 +156,35 @@ impl<R: BufRead> LineReader<R> {
             Err(_) => self.text.push_str(&String::from_utf8_lossy(&self.bytes)),
         }
         Ok(Some(RawLine::Text(&self.text)))
+    }
+}
+
+/// Reads one list; returns false when the receiver is gone or a read failed.
+pub fn read_list(name: &str, reader: impl BufRead, emitter: &mut Emitter) -> bool {
+    let mut list = ListReader::new(reader);
+    loop {
+        let (number, entry) = match list.next_entry() {
+            Ok(Some(next)) => next,
+            Ok(None) => return true,
+            Err(error) => {
+                return emitter.fail(Error::Read {
+                    path: name.to_string(),
+                    error,
+                });
+            }
+        };
+        let source = format!("{name}:{number}");
+        let keep_going = match entry {
+            ListEntry::Text(text) => emitter.emit(text, source),
+            ListEntry::TooLong => emitter.send(
+                "(line too long)".to_string(),
+                source,
+                TargetKind::Invalid(format!("line longer than {MAX_LINE_BYTES} bytes")),
+            ),
+        };
+        if !keep_going {
+            return false;
+        }
     }
 }
 

@@ -4,10 +4,10 @@
 
 use std::io::{self, Write};
 
-use crate::outcome::{Outcome, Verdict};
+use crate::types::{FailRule, Outcome, Verdict};
 
-#[derive(Default)]
 pub struct Junit {
+    fail_rule: FailRule,
     cases: String,
     tests: u64,
     failures: u64,
@@ -17,14 +17,34 @@ pub struct Junit {
 }
 
 impl Junit {
+    pub fn new(fail_rule: FailRule) -> Junit {
+        Junit {
+            fail_rule,
+            cases: String::new(),
+            tests: 0,
+            failures: 0,
+            errors: 0,
+            skipped: 0,
+            seconds: 0.0,
+        }
+    }
+
     pub fn add(&mut self, outcome: &Outcome) {
         self.tests += 1;
         let seconds = outcome.elapsed_ms.unwrap_or(0) as f64 / 1000.0;
         self.seconds += seconds;
         let detail = outcome.detail();
+        // Errors are JUnit errors; any other result that fails the run
+        // (blocked too, with --strict) is a failure; the rest pass or are
+        // skipped.
+        let fails = self.fail_rule.fails(outcome.verdict);
         let body = match outcome.verdict {
             Verdict::Ok => String::new(),
-            Verdict::Broken | Verdict::Invalid => {
+            Verdict::Error => {
+                self.errors += 1;
+                format!("<error type=\"error\" message=\"{}\"/>", escape(&detail))
+            }
+            _ if fails => {
                 self.failures += 1;
                 format!(
                     "<failure type=\"{}\" message=\"{}\"/>",
@@ -32,11 +52,7 @@ impl Junit {
                     escape(&detail)
                 )
             }
-            Verdict::Error => {
-                self.errors += 1;
-                format!("<error type=\"error\" message=\"{}\"/>", escape(&detail))
-            }
-            Verdict::Blocked | Verdict::Skipped => {
+            _ => {
                 self.skipped += 1;
                 format!(
                     "<skipped message=\"{}: {}\"/>",
@@ -94,6 +110,37 @@ fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blocked_links_are_failures_only_when_strict() {
+        let mut blocked = Outcome::unchecked(
+            0,
+            "http://a.test/".into(),
+            "argv".into(),
+            Verdict::Blocked,
+            "bot wall".into(),
+            0,
+        );
+        blocked.status = Some(999);
+        let xml = |rule| {
+            let mut junit = Junit::new(rule);
+            junit.add(&blocked);
+            let mut out = Vec::new();
+            junit.finish(&mut out).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        let lenient = xml(FailRule::default());
+        assert!(
+            lenient.contains("failures=\"0\" errors=\"0\" skipped=\"1\""),
+            "{lenient}"
+        );
+        let strict = xml(FailRule { strict: true });
+        assert!(
+            strict.contains("failures=\"1\" errors=\"0\" skipped=\"0\""),
+            "{strict}"
+        );
+        assert!(strict.contains("<failure type=\"blocked\""), "{strict}");
+    }
 
     #[test]
     fn markup_and_control_characters_are_escaped() {

@@ -6,21 +6,30 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use crate::outcome::{Outcome, Verdict};
+use crate::types::{FailRule, Outcome, Tally, Verdict};
 
 /// Rows listed in the table; the rest are counted.
 const LISTED: usize = 1000;
 
-#[derive(Default)]
 pub struct Markdown {
-    counts: [u64; Verdict::ALL.len()],
+    fail_rule: FailRule,
+    tally: Tally,
     listed: Vec<Outcome>,
     more: u64,
 }
 
 impl Markdown {
+    pub fn new(fail_rule: FailRule) -> Markdown {
+        Markdown {
+            fail_rule,
+            tally: Tally::default(),
+            listed: Vec::new(),
+            more: 0,
+        }
+    }
+
     pub fn add(&mut self, outcome: &Outcome) {
-        self.counts[outcome.verdict.index()] += 1;
+        self.tally.add(outcome.verdict);
         if matches!(outcome.verdict, Verdict::Ok | Verdict::Skipped) {
             return;
         }
@@ -36,9 +45,8 @@ impl Markdown {
     }
 
     fn render(&self) -> String {
-        let total: u64 = self.counts.iter().sum();
-        let count = |v: Verdict| self.counts[v.index()];
-        let failing = count(Verdict::Broken) + count(Verdict::Error) + count(Verdict::Invalid);
+        let total = self.tally.total();
+        let failing = self.tally.failing(self.fail_rule);
         let mut text = String::new();
         let headline = if failing == 0 {
             format!("## headcheck: all {total} links fine")
@@ -47,8 +55,8 @@ impl Markdown {
         };
         let _ = writeln!(text, "{headline}\n");
         let _ = writeln!(text, "| result | URLs |\n| --- | ---: |");
-        for verdict in Verdict::ALL {
-            let _ = writeln!(text, "| {verdict} | {} |", count(verdict));
+        for (verdict, count) in self.tally.counts() {
+            let _ = writeln!(text, "| {verdict} | {count} |");
         }
         if !self.listed.is_empty() {
             let _ = writeln!(text, "\n### Links that are not ok\n");
@@ -112,7 +120,7 @@ mod tests {
 
     #[test]
     fn counts_then_the_links_that_failed() {
-        let mut md = Markdown::default();
+        let mut md = Markdown::new(FailRule::default());
         md.add(&row("http://a.test/", Verdict::Ok, Some(200), ""));
         md.add(&row("http://b.test/x|y", Verdict::Broken, Some(404), ""));
         md.add(&row(
@@ -137,10 +145,31 @@ mod tests {
 
     #[test]
     fn all_fine_has_no_table_of_failures() {
-        let mut md = Markdown::default();
+        let mut md = Markdown::new(FailRule::default());
         md.add(&row("http://a.test/", Verdict::Ok, Some(200), ""));
         let text = md.render();
         assert!(text.starts_with("## headcheck: all 1 links fine"));
         assert!(!text.contains("not ok"));
+    }
+
+    #[test]
+    fn blocked_links_fail_the_headline_only_when_strict() {
+        let blocked = row("http://a.test/", Verdict::Blocked, Some(999), "bot wall");
+        let mut lenient = Markdown::new(FailRule::default());
+        lenient.add(&blocked);
+        assert!(
+            lenient
+                .render()
+                .starts_with("## headcheck: all 1 links fine")
+        );
+        let mut strict = Markdown::new(FailRule { strict: true });
+        strict.add(&blocked);
+        assert!(
+            strict
+                .render()
+                .starts_with("## headcheck: 1 of 1 links failed"),
+            "{}",
+            strict.render()
+        );
     }
 }

@@ -1,72 +1,16 @@
-//! Reading reports back: CSV (for `--resume` and `headcheck merge`) and
-//! JSON Lines (for `headcheck merge`).
+//! Reading reports back, row by row: CSV (for `--resume` and `headcheck
+//! merge`) and JSON Lines (for `merge`), through the same row mapping that
+//! wrote them.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader};
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
 use serde_json::Value;
 
-use super::COLUMNS;
-use crate::outcome::{Method, Outcome, Verdict};
-
-/// A CSV header row's names, without a UTF-8 byte-order mark (`--bom`).
-pub fn column_names(headers: &csv::StringRecord) -> Vec<String> {
-    headers
-        .iter()
-        .enumerate()
-        .map(|(i, name)| {
-            let name = if i == 0 {
-                name.trim_start_matches('\u{feff}')
-            } else {
-                name
-            };
-            name.to_string()
-        })
-        .collect()
-}
-
-/// One CSV row as an [`Outcome`]; `captured` gives, for each captured
-/// header, its column. `None` when the row is not a report row.
-pub(crate) fn csv_row(record: &csv::StringRecord, captured: &[Option<usize>]) -> Option<Outcome> {
-    let cell = |i: usize| record.get(i).unwrap_or_default();
-    let text = |i: usize| {
-        let value = undo_spreadsheet_safe(cell(i));
-        (!value.is_empty()).then(|| value.to_string())
-    };
-    let verdict = Verdict::ALL.into_iter().find(|v| v.as_str() == cell(1))?;
-    Some(Outcome {
-        index: 0,
-        url: undo_spreadsheet_safe(cell(0)).to_string(),
-        verdict,
-        status: cell(2).parse().ok(),
-        final_url: text(3),
-        redirects: cell(4).parse().unwrap_or(0),
-        method: method(cell(5)),
-        elapsed_ms: cell(6).parse().ok(),
-        attempts: cell(7).parse().unwrap_or(0),
-        error: text(8),
-        source: undo_spreadsheet_safe(cell(9)).to_string(),
-        headers: captured.iter().map(|i| i.and_then(text)).collect(),
-    })
-}
-
-fn method(text: &str) -> Option<Method> {
-    match text {
-        "HEAD" => Some(Method::Head),
-        "GET" => Some(Method::Get),
-        _ => None,
-    }
-}
-
-/// Removes the `'` that [`super::spreadsheet_safe`] put in front of
-/// formula-like text.
-fn undo_spreadsheet_safe(text: &str) -> &str {
-    match text.strip_prefix('\'') {
-        Some(rest) if super::spreadsheet_safe(rest).len() != rest.len() => rest,
-        _ => text,
-    }
-}
+use super::columns;
+use super::{csv as csv_cells, json};
+use crate::types::{Error, Outcome};
 
 /// A report file being read row by row.
 pub struct ReportFile {
@@ -78,7 +22,7 @@ pub struct ReportFile {
 }
 
 enum Rows {
-    Csv(csv::StringRecordsIntoIter<BufReader<File>>),
+    Csv(csv::StringRecordsIntoIter<Box<dyn Read>>),
     Jsonl {
         lines: io::Lines<BufReader<File>>,
         first: Option<Value>,
@@ -89,42 +33,62 @@ impl ReportFile {
     /// Opens a CSV or JSON Lines report, by its extension (`.jsonl`,
     /// `.ndjson`), else CSV, and checks that it has a headcheck report's
     /// columns.
-    pub fn open(path: &Path) -> Result<ReportFile, String> {
-        let name = path.display();
-        let file = File::open(path).map_err(|e| format!("{name}: {e}"))?;
+    pub fn open(path: &Path) -> Result<ReportFile, Error> {
+        let file = File::open(path).map_err(|error| Error::Open {
+            path: path.display().to_string(),
+            error,
+        })?;
         let extension = path
             .extension()
             .map(|e| e.to_string_lossy().to_ascii_lowercase());
-        let (columns, rows) = if matches!(extension.as_deref(), Some("jsonl" | "ndjson")) {
-            let mut lines = BufReader::new(file).lines();
-            let first = match lines.next() {
-                Some(line) => {
-                    let line = line.map_err(|e| format!("{name}: {e}"))?;
-                    Some(
-                        serde_json::from_str::<Value>(&line)
-                            .map_err(|e| format!("{name}: line 1: {e}"))?,
-                    )
-                }
-                None => None,
-            };
-            let columns = match &first {
-                Some(Value::Object(map)) => map.keys().cloned().collect(),
-                Some(_) => return Err(format!("{name}: line 1 is not a JSON object")),
-                // An empty shard report: no rows, columns unknown.
-                None => Vec::new(),
-            };
-            (columns, Rows::Jsonl { lines, first })
+        if matches!(extension.as_deref(), Some("jsonl" | "ndjson")) {
+            ReportFile::jsonl(path, file)
         } else {
-            let mut reader = csv::Reader::from_reader(BufReader::new(file));
-            let columns = column_names(reader.headers().map_err(|e| format!("{name}: {e}"))?);
-            (columns, Rows::Csv(reader.into_records()))
+            ReportFile::csv(path, Box::new(BufReader::new(file)))
+        }
+    }
+
+    /// Reads a CSV report from `reader`; `path` names it in messages.
+    pub fn csv(path: &Path, reader: Box<dyn Read>) -> Result<ReportFile, Error> {
+        let mut reader = csv::Reader::from_reader(reader);
+        let columns = csv_cells::column_names(
+            reader
+                .headers()
+                .map_err(|e| not_a_report(path, e.to_string()))?,
+        );
+        ReportFile::checked(path, columns, Rows::Csv(reader.into_records()))
+    }
+
+    fn jsonl(path: &Path, file: File) -> Result<ReportFile, Error> {
+        let mut lines = BufReader::new(file).lines();
+        let first = match lines.next() {
+            Some(line) => {
+                let line = line.map_err(|error| Error::Read {
+                    path: path.display().to_string(),
+                    error,
+                })?;
+                Some(
+                    serde_json::from_str::<Value>(&line)
+                        .map_err(|e| not_a_report(path, format!("line 1: {e}")))?,
+                )
+            }
+            None => None,
         };
-        if !columns.is_empty()
-            && (columns.len() < COLUMNS.len() || columns[..COLUMNS.len()] != COLUMNS)
-        {
-            return Err(format!(
-                "{name}: not a headcheck report (expected the columns {})",
-                COLUMNS.join(",")
+        let columns = match &first {
+            Some(Value::Object(map)) => map.keys().cloned().collect(),
+            Some(_) => return Err(not_a_report(path, "line 1 is not a JSON object".into())),
+            // An empty shard report: no rows, columns unknown.
+            None => Vec::new(),
+        };
+        ReportFile::checked(path, columns, Rows::Jsonl { lines, first })
+    }
+
+    fn checked(path: &Path, columns: Vec<String>, rows: Rows) -> Result<ReportFile, Error> {
+        if !columns.is_empty() && !columns::is_report_header(&columns) {
+            let expected: Vec<&str> = columns::fixed_names().collect();
+            return Err(not_a_report(
+                path,
+                format!("expected the columns {}", expected.join(",")),
             ));
         }
         Ok(ReportFile {
@@ -134,9 +98,16 @@ impl ReportFile {
         })
     }
 
-    /// The next row, or why it cannot be read.
-    pub fn next_row(&mut self) -> Option<Result<Outcome, String>> {
-        let captured: Vec<Option<usize>> = (COLUMNS.len()..self.columns.len()).map(Some).collect();
+    /// The captured headers' columns.
+    pub fn captured(&self) -> &[String] {
+        self.columns
+            .get(columns::COLUMNS.len()..)
+            .unwrap_or_default()
+    }
+
+    /// The next row, with the headers named in `capture` (which may differ
+    /// from the report's), or why it cannot be read.
+    pub fn next_row(&mut self, capture: &[String]) -> Option<Result<Outcome, String>> {
         self.read += 1;
         let row = self.read;
         match &mut self.rows {
@@ -145,7 +116,11 @@ impl ReportFile {
                     Ok(record) => record,
                     Err(e) => return Some(Err(format!("row {row}: {e}"))),
                 };
-                Some(csv_row(&record, &captured).ok_or_else(|| format!("row {row}: no result")))
+                let cell = |i: usize| csv_cells::read_cell(i, record.get(i).unwrap_or_default());
+                Some(
+                    columns::from_cells(&self.columns, capture, cell)
+                        .ok_or_else(|| format!("row {row}: no result")),
+                )
             }
             Rows::Jsonl { lines, first } => {
                 let value = match first.take() {
@@ -164,44 +139,24 @@ impl ReportFile {
                         }
                     },
                 };
-                Some(
-                    json_row(&value, &self.columns)
-                        .ok_or_else(|| format!("line {row}: not a report row")),
-                )
+                let object = value.as_object();
+                let cell = |i: usize| {
+                    let name = self.columns.get(i);
+                    json::read_cell(name.and_then(|n| object?.get(n)))
+                };
+                let outcome = match object {
+                    Some(_) => columns::from_cells(&self.columns, capture, cell),
+                    None => None,
+                };
+                Some(outcome.ok_or_else(|| format!("line {row}: not a report row")))
             }
         }
     }
 }
 
-fn json_row(value: &Value, columns: &[String]) -> Option<Outcome> {
-    let object = value.as_object()?;
-    let text = |name: &str| object.get(name).and_then(Value::as_str).map(str::to_string);
-    let whole = |name: &str| object.get(name).and_then(Value::as_u64);
-    let verdict = Verdict::ALL
-        .into_iter()
-        .find(|v| Some(v.as_str()) == object.get("result").and_then(Value::as_str))?;
-    Some(Outcome {
-        index: 0,
-        url: text("url")?,
-        verdict,
-        status: whole("status").and_then(|s| u16::try_from(s).ok()),
-        final_url: text("final_url"),
-        redirects: whole("redirects")
-            .and_then(|r| u32::try_from(r).ok())
-            .unwrap_or(0),
-        method: object
-            .get("method")
-            .and_then(Value::as_str)
-            .and_then(method),
-        elapsed_ms: whole("elapsed_ms"),
-        attempts: whole("attempts")
-            .and_then(|a| u32::try_from(a).ok())
-            .unwrap_or(0),
-        error: text("error"),
-        source: text("source").unwrap_or_default(),
-        headers: columns[COLUMNS.len()..]
-            .iter()
-            .map(|name| text(name))
-            .collect(),
-    })
+fn not_a_report(path: &Path, reason: String) -> Error {
+    Error::NotAReport {
+        path: path.display().to_string(),
+        reason,
+    }
 }

@@ -18,8 +18,8 @@ use std::path::PathBuf;
 
 use rust_xlsxwriter::{Color, Format, FormatBorder, Url, Workbook, Worksheet, XlsxError};
 
-use super::COLUMNS;
-use crate::outcome::{Outcome, Verdict};
+use super::columns::{self, Cell};
+use crate::types::{Outcome, Tally, Verdict};
 
 /// Rows on one Excel sheet, the header included.
 const MAX_ROWS: u32 = 1_048_576;
@@ -44,7 +44,7 @@ pub struct Xlsx {
     /// The widest value of each column on the sheet being written.
     widths: Vec<usize>,
     formats: Formats,
-    counts: [u64; Verdict::ALL.len()],
+    tally: Tally,
     hosts: HashMap<String, HostStats>,
 }
 
@@ -56,7 +56,7 @@ struct Formats {
 
 #[derive(Default)]
 struct HostStats {
-    counts: [u64; Verdict::ALL.len()],
+    tally: Tally,
     /// Every elapsed_ms of the host, for the median: 4 bytes a row.
     elapsed: Vec<u32>,
 }
@@ -99,11 +99,7 @@ fn cell_text(text: &str) -> &str {
 
 impl Xlsx {
     pub fn create(path: PathBuf, captured: &[String]) -> io::Result<Xlsx> {
-        let columns: Vec<String> = COLUMNS
-            .iter()
-            .map(|c| c.to_string())
-            .chain(captured.iter().cloned())
-            .collect();
+        let columns = columns::names(captured);
         let formats = Formats {
             header: Format::new()
                 .set_bold()
@@ -126,7 +122,7 @@ impl Xlsx {
             links: 0,
             widths: Vec::new(),
             formats,
-            counts: [0; Verdict::ALL.len()],
+            tally: Tally::default(),
             hosts: HashMap::new(),
         };
         xlsx.new_sheet().map_err(xlsx_io)?;
@@ -167,14 +163,13 @@ impl Xlsx {
     }
 
     fn tally(&mut self, outcome: &Outcome, host: Option<&str>) {
-        let verdict = outcome.verdict.index();
-        self.counts[verdict] += 1;
+        self.tally.add(outcome.verdict);
         let host = host.unwrap_or("(no host)");
         let stats = match self.hosts.get_mut(host) {
             Some(stats) => stats,
             None => self.hosts.entry(host.to_string()).or_default(),
         };
-        stats.counts[verdict] += 1;
+        stats.tally.add(outcome.verdict);
         if let Some(ms) = outcome.elapsed_ms {
             stats.elapsed.push(u32::try_from(ms).unwrap_or(u32::MAX));
         }
@@ -194,38 +189,30 @@ impl Xlsx {
         }
         let formats = &self.formats;
         let sheet = self.workbook.worksheet_from_index(self.sheets - 1)?;
-        let text = |sheet: &mut Worksheet, col: u16, value: Option<&str>| match value {
-            Some(value) if !value.is_empty() => {
-                sheet.write_string(row, col, cell_text(value)).map(|_| ())
+        for (position, cell) in columns::cells(outcome).enumerate() {
+            let col = position as u16;
+            match cell {
+                Cell::Empty => {}
+                // A hyperlink while the sheet takes them.
+                Cell::Text(url) if position == columns::URL_COLUMN && link => {
+                    sheet.write_url_with_format(row, col, Url::new(url), &formats.link)?;
+                }
+                Cell::Text(result) if position == columns::RESULT_COLUMN => {
+                    sheet.write_string_with_format(
+                        row,
+                        col,
+                        result,
+                        &formats.results[outcome.verdict.index()],
+                    )?;
+                }
+                Cell::Text("") => {}
+                Cell::Text(text) => {
+                    sheet.write_string(row, col, cell_text(text))?;
+                }
+                Cell::Number(n) => {
+                    sheet.write_number(row, col, n as f64)?;
+                }
             }
-            _ => Ok(()),
-        };
-        let number = |sheet: &mut Worksheet, col: u16, value: Option<f64>| match value {
-            Some(value) => sheet.write_number(row, col, value).map(|_| ()),
-            None => Ok(()),
-        };
-        if link {
-            let url = Url::new(outcome.url.as_str());
-            sheet.write_url_with_format(row, 0, url, &formats.link)?;
-        } else {
-            text(sheet, 0, Some(&outcome.url))?;
-        }
-        sheet.write_string_with_format(
-            row,
-            1,
-            outcome.verdict.as_str(),
-            &formats.results[outcome.verdict.index()],
-        )?;
-        number(sheet, 2, outcome.status.map(f64::from))?;
-        text(sheet, 3, outcome.final_url.as_deref())?;
-        number(sheet, 4, Some(f64::from(outcome.redirects)))?;
-        text(sheet, 5, outcome.method.map(|m| m.as_str()))?;
-        number(sheet, 6, outcome.elapsed_ms.map(|ms| ms as f64))?;
-        number(sheet, 7, Some(f64::from(outcome.attempts)))?;
-        text(sheet, 8, outcome.error.as_deref())?;
-        text(sheet, 9, Some(&outcome.source))?;
-        for (i, header) in outcome.headers.iter().enumerate() {
-            text(sheet, (COLUMNS.len() + i) as u16, header.as_deref())?;
         }
         self.row += 1;
         Ok(())
@@ -233,25 +220,12 @@ impl Xlsx {
 
     /// Widens the columns for the row's values.
     fn measure(&mut self, outcome: &Outcome) {
-        let number =
-            |n: Option<u64>| n.map_or(0, |n| n.checked_ilog10().map_or(1, |d| d as usize + 1));
-        let cells = [
-            text_width(&outcome.url),
-            text_width(outcome.verdict.as_str()),
-            number(outcome.status.map(u64::from)),
-            outcome.final_url.as_deref().map_or(0, text_width),
-            number(Some(u64::from(outcome.redirects))),
-            outcome.method.map_or(0, |m| m.as_str().len()),
-            number(outcome.elapsed_ms),
-            number(Some(u64::from(outcome.attempts))),
-            outcome.error.as_deref().map_or(0, text_width),
-            text_width(&outcome.source),
-        ];
-        let headers = outcome
-            .headers
-            .iter()
-            .map(|h| h.as_deref().map_or(0, text_width));
-        for (width, cell) in self.widths.iter_mut().zip(cells.into_iter().chain(headers)) {
+        let cells = columns::cells(outcome).map(|cell| match cell {
+            Cell::Empty => 0,
+            Cell::Text(text) => text_width(text),
+            Cell::Number(n) => n.checked_ilog10().map_or(1, |d| d as usize + 1),
+        });
+        for (width, cell) in self.widths.iter_mut().zip(cells) {
             *width = (*width).max(cell);
         }
     }
@@ -285,10 +259,7 @@ impl Xlsx {
     fn summary(&mut self) -> Result<(), XlsxError> {
         let header = self.formats.header.clone();
         let mut hosts: Vec<(&String, &mut HostStats)> = self.hosts.iter_mut().collect();
-        hosts.sort_by(|a, b| {
-            let total = |s: &HostStats| s.counts.iter().sum::<u64>();
-            total(b.1).cmp(&total(a.1)).then(a.0.cmp(b.0))
-        });
+        hosts.sort_by(|a, b| b.1.tally.total().cmp(&a.1.tally.total()).then(a.0.cmp(b.0)));
         let sheet = self.workbook.add_worksheet();
         sheet.set_name("Summary")?;
         sheet.set_column_width(0, 40)?;
@@ -299,18 +270,18 @@ impl Xlsx {
         sheet.write_string_with_format(0, 0, "result", &header)?;
         sheet.write_string_with_format(0, 1, "URLs", &header)?;
         let mut row = 1;
-        for verdict in Verdict::ALL {
+        for (verdict, count) in self.tally.counts() {
             sheet.write_string_with_format(
                 row,
                 0,
                 verdict.as_str(),
                 &self.formats.results[verdict.index()],
             )?;
-            sheet.write_number(row, 1, self.counts[verdict.index()] as f64)?;
+            sheet.write_number(row, 1, count as f64)?;
             row += 1;
         }
         sheet.write_string(row, 0, "total")?;
-        sheet.write_number(row, 1, self.counts.iter().sum::<u64>() as f64)?;
+        sheet.write_number(row, 1, self.tally.total() as f64)?;
         row += 2;
         let titles = [
             "host",
@@ -327,7 +298,7 @@ impl Xlsx {
         for (host, stats) in hosts {
             row += 1;
             sheet.write_string(row, 0, cell_text(host))?;
-            sheet.write_number(row, 1, stats.counts.iter().sum::<u64>() as f64)?;
+            sheet.write_number(row, 1, stats.tally.total() as f64)?;
             let shown = [
                 Verdict::Ok,
                 Verdict::Broken,
@@ -335,7 +306,7 @@ impl Xlsx {
                 Verdict::Blocked,
             ];
             for (i, verdict) in shown.iter().enumerate() {
-                sheet.write_number(row, 2 + i as u16, stats.counts[verdict.index()] as f64)?;
+                sheet.write_number(row, 2 + i as u16, stats.tally.count(*verdict) as f64)?;
             }
             if let Some(median) = median(&mut stats.elapsed) {
                 sheet.write_number(row, 6, median)?;

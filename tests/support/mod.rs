@@ -323,7 +323,7 @@ pub fn gzip(data: &[u8]) -> Vec<u8> {
 pub fn urlset(urls: &[String]) -> String {
     let mut xml = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"{}\">\n",
-        headcheck::sitemap::SITEMAP_NAMESPACE
+        headcheck::input::SITEMAP_NAMESPACE
     );
     for url in urls {
         xml.push_str(&format!("  <url><loc>{url}</loc></url>\n"));
@@ -336,7 +336,7 @@ pub fn urlset(urls: &[String]) -> String {
 pub fn sitemap_index(sitemaps: &[String]) -> String {
     let mut xml = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<sitemapindex xmlns=\"{}\">\n",
-        headcheck::sitemap::SITEMAP_NAMESPACE
+        headcheck::input::SITEMAP_NAMESPACE
     );
     for sitemap in sitemaps {
         xml.push_str(&format!("  <sitemap><loc>{sitemap}</loc></sitemap>\n"));

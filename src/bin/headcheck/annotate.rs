@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::io::Write;
 use std::path::Path;
 
-use headcheck::outcome::{Outcome, Verdict};
+use headcheck::types::{Outcome, Verdict};
 
 /// Whether annotations are wanted: on GitHub Actions, unless turned off.
 pub fn enabled(turned_off: bool) -> bool {

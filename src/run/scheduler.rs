@@ -6,7 +6,7 @@
 //! (`max_tasks`); hosts take turns. So a slow or hanging host holds at most
 //! its own few tasks, and never keeps other hosts' URLs from starting.
 //! Inside a task, each request still waits for its turn in
-//! [`crate::limits`].
+//! [`crate::check::Limits`].
 //!
 //! Tasks are futures polled by the run itself (`FuturesUnordered`), not
 //! spawned on the runtime: hyper still drives every connection on its own
@@ -23,7 +23,6 @@
 //! flat however long the input is, while one hanging URL still lets
 //! thousands of others be checked.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::future::Future;
 use std::io;
 use std::panic::AssertUnwindSafe;
@@ -32,9 +31,10 @@ use futures::FutureExt;
 use futures::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::mpsc;
 
+use super::hosts::HostQueues;
+use super::reorder::Reorder;
 use crate::check::Checker;
-use crate::input::{InputError, Target, TargetKind};
-use crate::outcome::{Outcome, Verdict};
+use crate::types::{Error, Outcome, Target, TargetKind, Verdict, text_key};
 
 /// How far ahead of the oldest unfinished URL a run may admit new ones.
 /// Each finished-but-unwritten row costs a few hundred bytes, so this bounds
@@ -87,14 +87,14 @@ pub enum RunEnd {
     /// The report could not be written (e.g. a closed pipe).
     OutputFailed(io::Error),
     /// An input could not be read to the end; what was read was checked.
-    InputFailed(InputError),
+    InputFailed(Error),
 }
 
 /// Checks every target from `targets` and reports to `observer`, until the
 /// input is exhausted or `stop` completes.
 pub async fn run<O: Observer>(
     checker: Checker,
-    mut targets: mpsc::Receiver<Result<Target, InputError>>,
+    mut targets: mpsc::Receiver<Result<Target, Error>>,
     options: RunOptions,
     observer: &mut O,
     stop: impl Future<Output = ()>,
@@ -203,76 +203,6 @@ pub async fn run<O: Observer>(
     }
 }
 
-/// Targets waiting for their host's turn, and the hosts whose turn it may
-/// be, in round-robin order.
-struct HostQueues {
-    per_host: usize,
-    hosts: HashMap<String, HostQueue>,
-    /// Hosts with waiting targets and room to run one more; each at most
-    /// once.
-    ready: VecDeque<String>,
-}
-
-#[derive(Default)]
-struct HostQueue {
-    waiting: VecDeque<Target>,
-    running: usize,
-    in_ready: bool,
-}
-
-impl HostQueues {
-    fn new(per_host: usize) -> HostQueues {
-        HostQueues {
-            per_host,
-            hosts: HashMap::new(),
-            ready: VecDeque::new(),
-        }
-    }
-
-    fn push(&mut self, host: String, target: Target) {
-        // Looked up before inserting, so that the common case (a host seen
-        // before) does not copy its name.
-        if !self.hosts.contains_key(&host) {
-            self.hosts.insert(host.clone(), HostQueue::default());
-        }
-        let Some(queue) = self.hosts.get_mut(&host) else {
-            return;
-        };
-        queue.waiting.push_back(target);
-        if !queue.in_ready && queue.running < self.per_host {
-            queue.in_ready = true;
-            self.ready.push_back(host);
-        }
-    }
-
-    /// The next target allowed to start, taking hosts in turn.
-    fn next(&mut self) -> Option<(String, Target)> {
-        let host = self.ready.pop_front()?;
-        let queue = self.hosts.get_mut(&host)?;
-        let target = queue.waiting.pop_front()?;
-        queue.running += 1;
-        queue.in_ready = !queue.waiting.is_empty() && queue.running < self.per_host;
-        if queue.in_ready {
-            self.ready.push_back(host.clone());
-        }
-        Some((host, target))
-    }
-
-    /// A check of `host` finished.
-    fn done(&mut self, host: &str) {
-        let Some(queue) = self.hosts.get_mut(host) else {
-            return;
-        };
-        queue.running = queue.running.saturating_sub(1);
-        if queue.waiting.is_empty() && queue.running == 0 {
-            self.hosts.remove(host);
-        } else if !queue.in_ready && !queue.waiting.is_empty() && queue.running < self.per_host {
-            queue.in_ready = true;
-            self.ready.push_back(host.to_string());
-        }
-    }
-}
-
 /// Checks one target; a bug that panics becomes an `error` row rather than a
 /// lost one.
 async fn check_caught(
@@ -284,118 +214,17 @@ async fn check_caught(
     let captured = checker.options().capture.len();
     let outcome = match AssertUnwindSafe(checker.check(target)).catch_unwind().await {
         Ok(outcome) => outcome,
-        Err(_) => Outcome::unchecked(
-            index,
-            text,
-            source,
-            Verdict::Error,
-            "internal error: the check panicked".to_string(),
-            captured,
-        ),
+        Err(_) => Outcome {
+            key: text_key(&text),
+            ..Outcome::unchecked(
+                index,
+                text,
+                source,
+                Verdict::Error,
+                "internal error: the check panicked".to_string(),
+                captured,
+            )
+        },
     };
     (host, outcome)
-}
-
-/// Holds finished rows until every earlier row is written.
-#[derive(Default)]
-struct Reorder {
-    /// Index of the next row due.
-    next: u64,
-    waiting: BTreeMap<u64, Outcome>,
-}
-
-impl Reorder {
-    fn push(&mut self, outcome: Outcome) {
-        self.waiting.insert(outcome.index, outcome);
-    }
-
-    /// The rows that are now due, in order.
-    fn drain_ready(&mut self) -> impl Iterator<Item = Outcome> + '_ {
-        std::iter::from_fn(move || {
-            let outcome = self.waiting.remove(&self.next)?;
-            self.next += 1;
-            Some(outcome)
-        })
-    }
-
-    /// Every finished row, in order, gaps skipped.
-    fn drain_all(&mut self) -> impl Iterator<Item = Outcome> + '_ {
-        std::mem::take(&mut self.waiting).into_values()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn target(index: u64) -> Target {
-        Target {
-            index,
-            text: format!("http://h.test/{index}"),
-            source: "t".into(),
-            kind: TargetKind::Invalid(String::new()),
-        }
-    }
-
-    #[test]
-    fn hosts_take_turns_within_their_limit() {
-        let mut queues = HostQueues::new(2);
-        for i in 0..4 {
-            queues.push("slow".into(), target(i));
-        }
-        queues.push("fast".into(), target(10));
-        queues.push("fast".into(), target(11));
-        let mut started = Vec::new();
-        while let Some((host, target)) = queues.next() {
-            started.push((host, target.index));
-        }
-        // Two of slow (its limit), both of fast, interleaved.
-        assert_eq!(
-            started,
-            [
-                ("slow".to_string(), 0),
-                ("fast".to_string(), 10),
-                ("slow".to_string(), 1),
-                ("fast".to_string(), 11)
-            ]
-        );
-        queues.done("slow");
-        assert_eq!(
-            queues.next().map(|(h, t)| (h, t.index)),
-            Some(("slow".into(), 2))
-        );
-        assert!(queues.next().is_none());
-        queues.done("fast");
-        queues.done("fast");
-        assert!(
-            !queues.hosts.contains_key("fast"),
-            "idle hosts are forgotten"
-        );
-    }
-
-    fn row(index: u64) -> Outcome {
-        Outcome::unchecked(
-            index,
-            format!("u{index}"),
-            "t".into(),
-            Verdict::Ok,
-            String::new(),
-            0,
-        )
-    }
-
-    #[test]
-    fn reorder_releases_rows_in_input_order() {
-        let mut order = Reorder::default();
-        order.push(row(2));
-        order.push(row(1));
-        assert_eq!(order.drain_ready().count(), 0);
-        order.push(row(0));
-        let ready: Vec<u64> = order.drain_ready().map(|o| o.index).collect();
-        assert_eq!(ready, [0, 1, 2]);
-        order.push(row(5));
-        order.push(row(4));
-        let rest: Vec<u64> = order.drain_all().map(|o| o.index).collect();
-        assert_eq!(rest, [4, 5]);
-    }
 }

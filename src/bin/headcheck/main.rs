@@ -4,6 +4,7 @@
 mod annotate;
 mod app;
 mod cli;
+mod exit;
 mod merge;
 mod progress;
 mod summary;

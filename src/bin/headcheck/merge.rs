@@ -2,18 +2,17 @@
 //! the summary and exit status of one unsharded run.
 
 use anyhow::{Context, bail};
-use headcheck::outcome::Outcome;
-use headcheck::report::read::ReportFile;
-use headcheck::report::{COLUMNS, Report};
+use headcheck::report::{self, Report, ReportFile, ReportOptions};
+use headcheck::types::Outcome;
 
-use crate::app::finish;
 use crate::cli::MergeArgs;
-use crate::summary::Tally;
+use crate::exit;
+use crate::summary::Summary;
 
 pub fn run(args: &MergeArgs) -> anyhow::Result<i32> {
     let mut files = Vec::new();
     for path in &args.inputs {
-        files.push((path, ReportFile::open(path).map_err(anyhow::Error::msg)?));
+        files.push((path, ReportFile::open(path)?));
     }
     // Every report must have the same columns (an empty JSON Lines report
     // has none to compare).
@@ -22,7 +21,7 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<i32> {
         .map(|(_, file)| &file.columns)
         .find(|columns| !columns.is_empty())
         .cloned()
-        .unwrap_or_else(|| COLUMNS.iter().map(|c| c.to_string()).collect());
+        .unwrap_or_else(|| report::columns::names(&[]));
     for (path, file) in &files {
         if !file.columns.is_empty() && file.columns != columns {
             bail!(
@@ -34,47 +33,56 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<i32> {
             );
         }
     }
-    let captured = &columns[COLUMNS.len()..];
+    let captured = columns[report::columns::COLUMNS.len()..].to_vec();
+    let options = ReportOptions {
+        bom: args.reports.bom,
+        fail_rule: args.exit.fail_rule(),
+    };
     let mut reports = Vec::new();
     for (destination, format) in args.reports.destinations() {
-        reports.push(Report::create(
-            &destination,
-            format,
-            captured,
-            args.reports.bom,
-        )?);
+        reports.push(Report::create(&destination, format, &captured, options)?);
     }
 
     let mut heads: Vec<Option<Outcome>> = Vec::new();
     for (path, file) in &mut files {
-        heads.push(next(path, file)?);
+        heads.push(next(path, file, &captured)?);
     }
-    let mut tally = Tally::default();
+    let mut summary = Summary::default();
     let mut index = 0;
     // Each report is in its run's order; take the smallest head each time.
     while let Some(pick) = (0..heads.len())
         .filter(|i| heads[*i].is_some())
         .min_by(|a, b| order_key(heads[*a].as_ref()).cmp(&order_key(heads[*b].as_ref())))
     {
-        let mut outcome = heads[pick].take().expect("picked a present head");
+        let Some(mut outcome) = heads[pick].take() else {
+            break;
+        };
         let (path, file) = &mut files[pick];
-        heads[pick] = next(path, file)?;
+        heads[pick] = next(path, file, &captured)?;
         outcome.index = index;
         index += 1;
-        tally.add(&outcome);
+        summary.add(&outcome);
         for report in &mut reports {
             report.write(&outcome).context("cannot write the report")?;
         }
     }
-    finish(&mut reports)?;
+    report::finish_all(&mut reports).context("cannot write the report")?;
     if !args.quiet {
-        eprint!("{}", tally.render(None, false));
+        eprint!("{}", summary.render(None, false));
     }
-    Ok(tally.exit_code(args.exit.no_fail, args.exit.strict))
+    Ok(exit::status(
+        &summary.tally,
+        args.exit.fail_rule(),
+        args.exit.no_fail,
+    ))
 }
 
-fn next(path: &std::path::Path, file: &mut ReportFile) -> anyhow::Result<Option<Outcome>> {
-    file.next_row()
+fn next(
+    path: &std::path::Path,
+    file: &mut ReportFile,
+    captured: &[String],
+) -> anyhow::Result<Option<Outcome>> {
+    file.next_row(captured)
         .transpose()
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use headcheck::outcome::Verdict;
+use headcheck::types::{Tally, Verdict};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// How often the counts in the message are rebuilt; drawing itself is
@@ -13,10 +13,9 @@ const MESSAGE_EVERY: Duration = Duration::from_millis(100);
 pub struct Progress {
     bar: Option<ProgressBar>,
     message_at: Instant,
-    /// Finished checks per result, in [`Verdict::ALL`] order. Counted on
-    /// completion, so they move even while an earlier row holds back the
-    /// report.
-    counts: [u64; Verdict::ALL.len()],
+    /// Finished checks per result. Counted on completion, so they move even
+    /// while an earlier row holds back the report.
+    tally: Tally,
 }
 
 impl Progress {
@@ -32,13 +31,13 @@ impl Progress {
         Progress {
             bar,
             message_at: Instant::now(),
-            counts: [0; Verdict::ALL.len()],
+            tally: Tally::default(),
         }
     }
 
     pub fn finished(&mut self, verdict: Verdict) {
         let Some(bar) = &self.bar else { return };
-        self.counts[verdict.index()] += 1;
+        self.tally.add(verdict);
         bar.inc(1);
         if self.message_at.elapsed() >= MESSAGE_EVERY {
             self.message_at = Instant::now();
@@ -47,9 +46,8 @@ impl Progress {
     }
 
     fn message(&self) -> String {
-        Verdict::ALL
-            .iter()
-            .zip(self.counts)
+        self.tally
+            .counts()
             .filter(|(v, _)| {
                 matches!(
                     v,

@@ -1,9 +1,9 @@
-//! The report row ([`Outcome`]) and the one place that decides the `result`
-//! of a URL ([`Verdict`]).
+//! The `result` of a URL: the one place that decides it ([`Verdict`]), and
+//! the one rule that says which results fail a run ([`FailRule`]).
 
 use std::fmt;
 
-use crate::accept::Accept;
+use super::accept::Accept;
 
 /// The `result` column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -73,91 +73,28 @@ impl Verdict {
     }
 }
 
+/// Which results fail a run: broken, error and invalid always, blocked too
+/// with `--strict`. The exit status, the summary and every report that says
+/// "failed" ask this rule.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FailRule {
+    /// `--strict`: blocked URLs fail the run too.
+    pub strict: bool,
+}
+
+impl FailRule {
+    pub fn fails(self, verdict: Verdict) -> bool {
+        match verdict {
+            Verdict::Broken | Verdict::Error | Verdict::Invalid => true,
+            Verdict::Blocked => self.strict,
+            Verdict::Ok | Verdict::Skipped => false,
+        }
+    }
+}
+
 impl fmt::Display for Verdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-
-/// Which request's answer a row reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
-    Head,
-    Get,
-}
-
-impl Method {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Method::Head => "HEAD",
-            Method::Get => "GET",
-        }
-    }
-}
-
-/// One report row: plain data, the same for every report format.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Outcome {
-    /// Position in input order.
-    pub index: u64,
-    /// The input text as given.
-    pub url: String,
-    pub verdict: Verdict,
-    /// The final response's status; `None` when there is none.
-    pub status: Option<u16>,
-    /// The URL of the final response, after redirects.
-    pub final_url: Option<String>,
-    /// Redirect hops followed.
-    pub redirects: u32,
-    /// Whose answer is reported; `None` when no request was made.
-    pub method: Option<Method>,
-    /// Time spent in requests for this URL (queueing excluded).
-    pub elapsed_ms: Option<u64>,
-    /// How many times the URL was tried (0 when it was not checked).
-    pub attempts: u32,
-    /// Why the URL is not ok, in a few words.
-    pub error: Option<String>,
-    /// Where the URL came from.
-    pub source: String,
-    /// Captured response headers, in the order of the capture list.
-    pub headers: Vec<Option<String>>,
-}
-
-impl Outcome {
-    /// The status and error in a few words, for summaries: `404`,
-    /// `429 rate limited (429)`, `timeout after 20s`.
-    pub fn detail(&self) -> String {
-        match (self.status, &self.error) {
-            (Some(status), Some(error)) => format!("{status} {error}"),
-            (Some(status), None) => status.to_string(),
-            (None, Some(error)) => error.clone(),
-            (None, None) => String::new(),
-        }
-    }
-
-    /// A row for an entry that was not checked (invalid or skipped).
-    pub fn unchecked(
-        index: u64,
-        url: String,
-        source: String,
-        verdict: Verdict,
-        reason: String,
-        captured: usize,
-    ) -> Outcome {
-        Outcome {
-            index,
-            url,
-            verdict,
-            status: None,
-            final_url: None,
-            redirects: 0,
-            method: None,
-            elapsed_ms: None,
-            attempts: 0,
-            error: Some(reason),
-            source,
-            headers: vec![None; captured],
-        }
     }
 }
 
@@ -189,5 +126,19 @@ mod tests {
             Verdict::of_status(403, Some("challenge"), &lenient).0,
             Verdict::Ok
         );
+    }
+
+    #[test]
+    fn blocked_fails_only_when_strict() {
+        let lenient = FailRule::default();
+        let strict = FailRule { strict: true };
+        for verdict in [Verdict::Broken, Verdict::Error, Verdict::Invalid] {
+            assert!(lenient.fails(verdict) && strict.fails(verdict));
+        }
+        assert!(!lenient.fails(Verdict::Blocked));
+        assert!(strict.fails(Verdict::Blocked));
+        for verdict in [Verdict::Ok, Verdict::Skipped] {
+            assert!(!lenient.fails(verdict) && !strict.fails(verdict));
+        }
     }
 }

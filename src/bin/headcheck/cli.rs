@@ -5,10 +5,10 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
-use headcheck::accept::Accept;
+use clap::{Parser, Subcommand, ValueEnum};
 use headcheck::check::MethodPolicy;
 use headcheck::report::{Destination, Format};
+use headcheck::types::{Accept, FailRule};
 use regex::Regex;
 use reqwest::header::{HeaderName, HeaderValue};
 use url::Url;
@@ -84,8 +84,8 @@ pub struct Args {
     /// Which requests to send. auto: HEAD, and GET to confirm any answer
     /// that is not accepted (many servers mishandle HEAD); head: HEAD only;
     /// get: GET only. Bodies are never downloaded.
-    #[arg(long, value_enum, default_value_t = MethodPolicy::Auto)]
-    pub method: MethodPolicy,
+    #[arg(long, value_enum, default_value_t = MethodArg::Auto)]
+    pub method: MethodArg,
 
     /// Redirect hops to follow before giving up with an error.
     #[arg(long, value_name = "N", default_value_t = 10)]
@@ -281,7 +281,7 @@ pub struct ReportFlags {
     /// .json, .jsonl, .md, .xml for JUnit, .xlsx), else csv]. xlsx needs
     /// a file (-o).
     #[arg(long, value_enum)]
-    pub format: Option<Format>,
+    pub format: Option<FormatArg>,
 
     /// Start CSV reports with a UTF-8 byte-order mark, so that Excel shows
     /// non-ASCII text (international domain names, paths) correctly when
@@ -294,14 +294,14 @@ impl ReportFlags {
     /// Each report's destination and format: `--format` when given, else
     /// the file's extension, else CSV.
     pub fn destinations(&self) -> Vec<(Destination, Format)> {
+        let format = self.format.map(Format::from);
         if self.outputs.is_empty() {
-            return vec![(Destination::Stdout, self.format.unwrap_or(Format::Csv))];
+            return vec![(Destination::Stdout, format.unwrap_or(Format::Csv))];
         }
         self.outputs
             .iter()
             .map(|path| {
-                let format = self
-                    .format
+                let format = format
                     .or_else(|| Format::from_path(path))
                     .unwrap_or(Format::Csv);
                 let destination = if path.as_os_str() == "-" {
@@ -325,6 +325,63 @@ pub struct ExitFlags {
     /// Exit 1 for blocked URLs too.
     #[arg(long)]
     pub strict: bool,
+}
+
+impl ExitFlags {
+    /// Which rows fail the run.
+    pub fn fail_rule(&self) -> FailRule {
+        FailRule {
+            strict: self.strict,
+        }
+    }
+}
+
+/// `--method`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MethodArg {
+    /// HEAD first; GET to confirm any answer that is not accepted.
+    Auto,
+    /// HEAD only.
+    Head,
+    /// GET only (the body is never read).
+    Get,
+}
+
+impl From<MethodArg> for MethodPolicy {
+    fn from(arg: MethodArg) -> MethodPolicy {
+        match arg {
+            MethodArg::Auto => MethodPolicy::Auto,
+            MethodArg::Head => MethodPolicy::Head,
+            MethodArg::Get => MethodPolicy::Get,
+        }
+    }
+}
+
+/// `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    Csv,
+    Json,
+    Jsonl,
+    /// A summary table for a pull-request comment or a CI job summary.
+    Markdown,
+    /// JUnit XML, one test case per URL.
+    Junit,
+    /// An Excel workbook (to a file only).
+    Xlsx,
+}
+
+impl From<FormatArg> for Format {
+    fn from(arg: FormatArg) -> Format {
+        match arg {
+            FormatArg::Csv => Format::Csv,
+            FormatArg::Json => Format::Json,
+            FormatArg::Jsonl => Format::Jsonl,
+            FormatArg::Markdown => Format::Markdown,
+            FormatArg::Junit => Format::Junit,
+            FormatArg::Xlsx => Format::Xlsx,
+        }
+    }
 }
 
 /// `--max-cache-age`: `30s`, `90m`, `12h`, `1d`, `2w`.

@@ -12,9 +12,12 @@ use std::ops::ControlFlow;
 
 use url::Url;
 
-use super::{Emitter, ListEntry, ListReader, TargetKind, prepare, read_list};
-use crate::fetch::{Fetcher, Pending};
-use crate::sitemap::{self, Caps, Item};
+use super::emitter::Emitter;
+use super::fetch::{Fetcher, Pending};
+use super::list::{ListEntry, ListReader, read_list};
+use super::open::prepare;
+use super::sitemap_xml::{self, Caps, Item};
+use crate::types::TargetKind;
 
 /// How deep sitemap indexes may nest (an index of indexes of sitemaps is
 /// depth 2).
@@ -34,10 +37,10 @@ pub struct SitemapOptions {
     pub alternates: bool,
 }
 
-pub(super) struct Walker<'e> {
+pub struct Walker<'e> {
     options: SitemapOptions,
     fetcher: Option<Fetcher>,
-    pub(super) emitter: &'e mut Emitter,
+    pub emitter: &'e mut Emitter,
     /// Sitemaps already read or under way, by normalised URL.
     visited: HashSet<String>,
 }
@@ -52,7 +55,7 @@ enum Fetch {
 }
 
 impl<'e> Walker<'e> {
-    pub(super) fn new(
+    pub fn new(
         options: SitemapOptions,
         fetcher: Option<Fetcher>,
         emitter: &'e mut Emitter,
@@ -68,7 +71,7 @@ impl<'e> Walker<'e> {
     /// `--sitemap URL`: a sitemap or index, or a site root (`https://site/`)
     /// whose sitemaps are the `Sitemap:` lines of its robots.txt, else
     /// `/sitemap.xml`. Returns false when the run should stop reading.
-    pub(super) fn remote_root(&mut self, text: &str) -> bool {
+    pub fn remote_root(&mut self, text: &str) -> bool {
         let root = match Url::parse(text) {
             Ok(url) if matches!(url.scheme(), "http" | "https") => url,
             _ => return self.unreadable(text, "not an http(s) URL".to_string()),
@@ -153,11 +156,11 @@ impl<'e> Walker<'e> {
 
     /// Reads a sitemap document whose rows get `source`; an index's children
     /// are fetched and read after it, in order.
-    pub(super) fn sitemap(&mut self, source: &str, document: impl BufRead, depth: u32) -> bool {
+    pub fn sitemap(&mut self, source: &str, document: impl BufRead, depth: u32) -> bool {
         let mut children = Vec::new();
         let mut stopped = false;
         let emitter = &mut *self.emitter;
-        let result = sitemap::parse(
+        let result = sitemap_xml::parse(
             document,
             self.options.caps,
             self.options.alternates,

@@ -1,0 +1,387 @@
+//! One run of the command: turn flags into the library's options, drive the
+//! run, print the summary, and decide the exit status (here and only here).
+
+use std::io::{self, IsTerminal};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use headcheck::cache::Cache;
+use headcheck::check::{CheckOptions, Checker, LimitOptions, Limits};
+use headcheck::input::{
+    self, Caps, DocumentOptions, Fetcher, Filter, Input, ReaderOptions, SitemapOptions,
+};
+use headcheck::report::{self, Report, ReportOptions};
+use headcheck::resume::Resumed;
+use headcheck::run::{self, Observer, RunEnd, RunOptions};
+use headcheck::shard::{self, Shard};
+use headcheck::types::Outcome;
+use reqwest::header::{HeaderMap, HeaderName};
+
+use crate::annotate;
+use crate::cli::{Args, Command};
+use crate::exit;
+use crate::progress::Progress;
+use crate::summary::{Summary, terminal_safe};
+
+/// Longest time a connection attempt may take, within `--timeout`.
+const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub fn main() -> i32 {
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(err) => {
+            let _ = err.print();
+            return err.exit_code();
+        }
+    };
+    if let Some(Command::Merge(merge)) = &args.command {
+        return match crate::merge::run(merge) {
+            Ok(code) => code,
+            Err(err) => {
+                eprintln!("headcheck merge: {}", terminal_safe(&format!("{err:#}")));
+                exit::USAGE
+            }
+        };
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(worker_threads())
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("headcheck: cannot start the runtime: {err}");
+            return exit::USAGE;
+        }
+    };
+    let result = runtime.block_on(run(args));
+    // Do not wait for leftovers (a DNS lookup stuck in the system resolver,
+    // an idle connection): the report is complete.
+    runtime.shutdown_background();
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("headcheck: {}", terminal_safe(&format!("{err:#}")));
+            exit::USAGE
+        }
+    }
+}
+
+/// The runtime's workers: one core fewer than the machine has (at least
+/// one), since the input thread keeps a core busy reading, classifying and
+/// deduplicating while a run is fast. On two cores, one worker instead of two
+/// made the benchmark's runs 2–17% faster (bench/PROFILE.md).
+fn worker_threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |cores| cores.get().saturating_sub(1))
+        .max(1)
+}
+
+/// The run, step by step: every usage error is found before the first
+/// request, and every report is created before the input is read.
+async fn run(args: Args) -> anyhow::Result<i32> {
+    let started = Instant::now();
+    let inputs = inputs(&args)?;
+    let capture = args.capture_names().map_err(anyhow::Error::msg)?;
+    let columns: Vec<String> = capture.iter().map(|h| h.as_str().to_string()).collect();
+    let documents = documents(&args)?;
+    let shard = shard(&args)?;
+    let checker = checker(&args, capture)?;
+    // Read before the reports are created: -o may name the same file.
+    let resumed = resumed(&args, &columns)?;
+    let cache = cache(&args, &columns)?;
+    let reports = create_reports(&args, &columns)?;
+    let total = progress_total(&args, &inputs, shard.is_some());
+    let reader = ReaderOptions {
+        filter: Filter {
+            include: args.include.clone(),
+            exclude: args.exclude.clone(),
+        },
+        resumed,
+        sitemaps: sitemaps(&args),
+        documents,
+        cache: cache.as_ref().map(Cache::fresh),
+        shard,
+        fetcher: Some(Fetcher::new(
+            checker.clone(),
+            tokio::runtime::Handle::current(),
+        )),
+    };
+    let targets = input::spawn_reader(inputs, reader, 1024)?;
+
+    let mut printer = Printer::new(&args, reports, cache, total);
+    let end = run::run(
+        checker,
+        targets,
+        run_options(&args),
+        &mut printer,
+        interrupted(),
+    )
+    .await;
+    printer.progress.clear();
+    save_cache(printer.cache.as_ref());
+    conclude(&args, end, printer, started.elapsed())
+}
+
+/// The inputs named on the command line, or a piped standard input.
+fn inputs(args: &Args) -> anyhow::Result<Vec<Input>> {
+    let sitemaps = args.sitemap.iter().map(|url| Input::Sitemap(url.clone()));
+    if !args.inputs.is_empty() || !args.sitemap.is_empty() {
+        return Ok(args
+            .inputs
+            .iter()
+            .map(|arg| Input::from_arg(arg))
+            .chain(sitemaps)
+            .collect());
+    }
+    if io::stdin().is_terminal() {
+        bail!("no input: give URLs or list files, or pipe a list on standard input (see --help)");
+    }
+    Ok(vec![Input::Stdin])
+}
+
+/// `--shard K/N`, with K from the environment for `auto/N`.
+fn shard(args: &Args) -> anyhow::Result<Option<Shard>> {
+    let Some(text) = &args.shard else {
+        return Ok(None);
+    };
+    let index = std::env::var(shard::INDEX_VARIABLE).ok();
+    let shard = Shard::parse(text, index.as_deref()).context("--shard")?;
+    Ok(Some(shard))
+}
+
+/// The HTTP client with the run's request options and limits.
+fn checker(args: &Args, capture: Vec<HeaderName>) -> anyhow::Result<Checker> {
+    let mut headers = HeaderMap::new();
+    for (name, value) in &args.headers {
+        headers.append(name.clone(), value.clone());
+    }
+    let options = CheckOptions {
+        method: args.method.into(),
+        max_redirects: args.max_redirects,
+        timeout: args.timeout,
+        connect_timeout: args.timeout.min(MAX_CONNECT_TIMEOUT),
+        headers,
+        user_agent: args.user_agent.clone(),
+        insecure: args.insecure,
+        resolve: args.resolve.clone(),
+        accept: args.accept.clone(),
+        capture,
+        retries: args.retries,
+        max_retry_wait: args.max_retry_wait,
+    };
+    let limits = Limits::new(LimitOptions {
+        concurrency: args.concurrency as usize,
+        per_host: args.per_host as usize,
+        rate_per_host: args.rate_per_host,
+    });
+    Ok(Checker::new(options, limits)?)
+}
+
+/// `--resume`: the rows of the earlier report.
+fn resumed(args: &Args, columns: &[String]) -> anyhow::Result<Resumed> {
+    Ok(match &args.resume {
+        Some(path) => Resumed::load(path, columns)?,
+        None => Resumed::default(),
+    })
+}
+
+/// `--cache`: the ok results of earlier runs.
+fn cache(args: &Args, columns: &[String]) -> anyhow::Result<Option<Cache>> {
+    let Some(path) = &args.cache else {
+        return Ok(None);
+    };
+    let cache = Cache::load(path, args.max_cache_age, &args.accept, columns)
+        .with_context(|| format!("cannot read the cache {}", path.display()))?;
+    Ok(Some(cache))
+}
+
+/// Every `-o` report (or standard output), created and with its header.
+fn create_reports(args: &Args, columns: &[String]) -> anyhow::Result<Vec<Report>> {
+    let options = ReportOptions {
+        bom: args.reports.bom,
+        fail_rule: args.exit.fail_rule(),
+    };
+    let mut reports = Vec::new();
+    for (destination, format) in args.reports.destinations() {
+        reports.push(Report::create(&destination, format, columns, options)?);
+    }
+    Ok(reports)
+}
+
+/// The progress bar's total, when it is shown and the inputs tell it before
+/// the run (a shard's share of a list is not known before it is read).
+fn progress_total(args: &Args, inputs: &[Input], sharded: bool) -> Option<u64> {
+    if show_progress(args) && !sharded {
+        input::count_entries(inputs)
+    } else {
+        None
+    }
+}
+
+fn show_progress(args: &Args) -> bool {
+    !args.quiet && !args.no_progress && io::stderr().is_terminal()
+}
+
+/// How documents are read; a bad `--glob` is a usage error here.
+fn documents(args: &Args) -> anyhow::Result<DocumentOptions> {
+    let documents = DocumentOptions {
+        base_url: args.base_url.clone(),
+        check_fragments: args.check_fragments,
+        globs: args.glob.clone(),
+    };
+    documents.validate()?;
+    Ok(documents)
+}
+
+fn sitemaps(args: &Args) -> SitemapOptions {
+    SitemapOptions {
+        caps: if args.no_sitemap_limits {
+            Caps::NONE
+        } else {
+            Caps::default()
+        },
+        alternates: args.sitemap_alternates,
+    }
+}
+
+fn run_options(args: &Args) -> RunOptions {
+    RunOptions {
+        ordered: !args.unordered,
+        per_host: args.per_host as usize,
+        // Room for every request slot plus as many checks between requests
+        // (redirects, retries) or settling rows.
+        max_tasks: (args.concurrency as usize).saturating_mul(2).max(64),
+        ..RunOptions::default()
+    }
+}
+
+/// Keeps what was checked, even when the run was interrupted.
+fn save_cache(cache: Option<&Cache>) {
+    if let Some(cache) = cache
+        && let Err(err) = cache.save()
+    {
+        eprintln!(
+            "headcheck: cannot write the cache: {}",
+            terminal_safe(&err.to_string())
+        );
+    }
+}
+
+/// Finishes the reports, prints the summary and decides the exit status.
+fn conclude(args: &Args, end: RunEnd, printer: Printer, elapsed: Duration) -> anyhow::Result<i32> {
+    let Printer {
+        mut reports,
+        summary,
+        from_cache,
+        ..
+    } = printer;
+    let status = exit::status(&summary.tally, args.exit.fail_rule(), args.exit.no_fail);
+    let interrupted = match end {
+        RunEnd::Complete => false,
+        RunEnd::Interrupted => true,
+        // `headcheck … | head` is a normal way to end a run: quietly, with
+        // the status of what was checked.
+        RunEnd::OutputFailed(err) if err.kind() == io::ErrorKind::BrokenPipe => {
+            return Ok(status);
+        }
+        RunEnd::OutputFailed(err) => bail!("cannot write the report: {err}"),
+        RunEnd::InputFailed(err) => {
+            report::finish_all(&mut reports).context("cannot write the report")?;
+            if !args.quiet {
+                eprint!("{}", summary.render(Some(elapsed), false));
+            }
+            bail!(err);
+        }
+    };
+    report::finish_all(&mut reports).context("cannot write the report")?;
+    if !args.quiet {
+        eprint!("{}", summary.render(Some(elapsed), interrupted));
+        if from_cache > 0 {
+            eprintln!("{from_cache} ok results reused from the cache (--cache)");
+        }
+    }
+    if interrupted {
+        return Ok(exit::INTERRUPTED);
+    }
+    if summary.tally.total() == 0 && !args.quiet {
+        eprintln!("headcheck: no URLs found in the input");
+    }
+    Ok(status)
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn interrupted() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    if tokio::signal::ctrl_c().await.is_err() {
+        // Without a signal handler the run simply cannot be interrupted.
+        std::future::pending::<()>().await;
+    }
+}
+
+/// Sends rows to the reports, the summary, the progress bar, the cache and
+/// annotations.
+struct Printer {
+    annotate: bool,
+    reports: Vec<Report>,
+    summary: Summary,
+    progress: Progress,
+    cache: Option<Cache>,
+    /// Rows taken from the cache.
+    from_cache: u64,
+}
+
+impl Printer {
+    fn new(args: &Args, reports: Vec<Report>, cache: Option<Cache>, total: Option<u64>) -> Self {
+        Printer {
+            annotate: !args.quiet && annotate::enabled(args.no_annotations),
+            reports,
+            summary: Summary::default(),
+            progress: Progress::new(show_progress(args), total),
+            cache,
+            from_cache: 0,
+        }
+    }
+}
+
+impl Observer for Printer {
+    fn finished(&mut self, outcome: &Outcome) {
+        self.progress.finished(outcome.verdict);
+    }
+
+    fn emit(&mut self, outcome: Outcome) -> io::Result<()> {
+        self.summary.add(&outcome);
+        if let Some(cache) = &mut self.cache {
+            if outcome.attempts == 0 && outcome.method.is_some() {
+                self.from_cache += 1;
+            }
+            cache.record(&outcome);
+        }
+        if self.annotate {
+            annotate::annotate(&outcome);
+        }
+        for report in &mut self.reports {
+            report.write(&outcome)?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.reports.iter_mut().try_for_each(Report::flush)
+    }
+
+    fn input_done(&mut self, count: u64) {
+        self.progress.total_known(count);
+    }
+}

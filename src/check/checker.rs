@@ -1,0 +1,189 @@
+//! Checking one URL: the attempts (with retries and the host's backoff)
+//! that give its report row, and fetching a document (a sitemap) with the
+//! same client.
+
+use std::time::Duration;
+
+use url::Url;
+
+use super::answer::{Answer, Reply};
+use super::client::Client;
+use super::failure::{FailureKind, seconds};
+use super::limits::Limits;
+use super::method::attempt;
+use super::options::CheckOptions;
+use super::redirect::chase;
+use super::retry::retry_wait;
+use crate::types::{Error, Method, Outcome, Target, TargetKind, Verdict};
+
+/// Longest time a document fetch (a sitemap) may take, body included.
+pub const FETCH_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Checks URLs; cheap to share between tasks.
+#[derive(Debug, Clone)]
+pub struct Checker {
+    client: Client,
+}
+
+impl Checker {
+    pub fn new(options: CheckOptions, limits: Limits) -> Result<Checker, Error> {
+        Ok(Checker {
+            client: Client::new(options, limits)?,
+        })
+    }
+
+    pub fn options(&self) -> &CheckOptions {
+        self.client.options()
+    }
+
+    /// Checks one target and returns its report row. Never fails: every
+    /// problem becomes part of the row.
+    pub async fn check(&self, target: Target) -> Outcome {
+        let captured = self.options().capture.len();
+        let (verdict, reason) = match target.kind {
+            TargetKind::Check(url) => {
+                return self
+                    .check_url(target.index, target.text, target.source, url)
+                    .await;
+            }
+            TargetKind::Invalid(reason) => (Verdict::Invalid, reason),
+            TargetKind::Skipped(reason) => (Verdict::Skipped, reason),
+            TargetKind::Unreadable(reason) => (Verdict::Error, reason),
+            TargetKind::File { problem: None } => {
+                let mut outcome = Outcome::unchecked(
+                    target.index,
+                    target.text,
+                    target.source,
+                    Verdict::Ok,
+                    String::new(),
+                    captured,
+                );
+                outcome.error = None;
+                return outcome;
+            }
+            TargetKind::File {
+                problem: Some(problem),
+            } => (Verdict::Broken, problem),
+            TargetKind::Known(earlier) => {
+                return Outcome {
+                    index: target.index,
+                    ..*earlier
+                };
+            }
+        };
+        Outcome::unchecked(
+            target.index,
+            target.text,
+            target.source,
+            verdict,
+            reason,
+            captured,
+        )
+    }
+
+    async fn check_url(&self, index: u64, text: String, source: String, url: Url) -> Outcome {
+        let mut elapsed = Duration::ZERO;
+        let mut attempts = 0;
+        let answer = loop {
+            attempts += 1;
+            // Boxed, like the sleep below: thousands of checks wait for their
+            // turn at once, and a task's size is that of its largest state.
+            let answer = Box::pin(attempt(&self.client, &url, &mut elapsed)).await;
+            let Some(wait) = retry_wait(self.options(), &answer, attempts) else {
+                break answer;
+            };
+            if let Reply::Response {
+                status: 429 | 503, ..
+            } = answer.reply
+            {
+                // The host said it is overloaded: every URL of that host
+                // waits, not just this one.
+                self.client
+                    .limits()
+                    .back_off(answer.final_url.host_str().unwrap_or_default(), wait);
+            }
+            // No slot is held while waiting: other URLs go on.
+            Box::pin(tokio::time::sleep(wait)).await;
+        };
+        let row = Row {
+            index,
+            key: url.into(),
+            text,
+            source,
+        };
+        self.outcome(row, answer, elapsed, attempts)
+    }
+
+    fn outcome(&self, row: Row, answer: Answer, elapsed: Duration, attempts: u32) -> Outcome {
+        let elapsed_ms = Some(u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX));
+        let common = Outcome {
+            index: row.index,
+            key: row.key,
+            url: row.text,
+            verdict: Verdict::Error,
+            status: None,
+            final_url: Some(answer.final_url.to_string()),
+            redirects: answer.redirects,
+            method: Some(answer.method),
+            elapsed_ms,
+            attempts,
+            error: None,
+            source: row.source,
+            headers: vec![None; self.options().capture.len()],
+        };
+        match answer.reply {
+            Reply::Response {
+                status,
+                headers,
+                cf_mitigated,
+                ..
+            } => {
+                let (verdict, why) =
+                    Verdict::of_status(status, cf_mitigated.as_deref(), &self.options().accept);
+                Outcome {
+                    verdict,
+                    status: Some(status),
+                    error: why.map(str::to_string),
+                    headers,
+                    ..common
+                }
+            }
+            Reply::Failure(failure) => Outcome {
+                verdict: Verdict::Error,
+                error: Some(failure.text),
+                ..common
+            },
+        }
+    }
+
+    /// Fetches a document (a sitemap, robots.txt) with GET, following
+    /// redirects, and returns the response with its body still to be read.
+    /// The whole transfer may take up to [`FETCH_TIMEOUT`] (or `--timeout`,
+    /// if longer): a 50 MB sitemap takes longer than a HEAD request.
+    pub async fn fetch(&self, url: &Url) -> Result<reqwest::Response, String> {
+        let mut elapsed = Duration::ZERO;
+        let timeout = FETCH_TIMEOUT.max(self.options().timeout);
+        let chain = chase(&self.client, Method::Get, url, &mut elapsed, Some(timeout)).await;
+        let response = chain.response.map_err(|failure| match failure.kind {
+            // The whole transfer's limit, not --timeout, applied here.
+            FailureKind::Timeout if !failure.text.starts_with("connect") => {
+                format!("timeout after {}", seconds(timeout))
+            }
+            _ => failure.text,
+        })?;
+        let status = response.status();
+        if status.is_success() {
+            Ok(response)
+        } else {
+            Err(format!("HTTP {}", status.as_u16()))
+        }
+    }
+}
+
+/// What a row keeps of its target.
+struct Row {
+    index: u64,
+    key: String,
+    text: String,
+    source: String,
+}

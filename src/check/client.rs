@@ -1,0 +1,130 @@
+//! The HTTP client: one request at a time, sent once its turn has come under
+//! the run's [`Limits`], with the user's `-H` headers only for the host they
+//! were meant for.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::redirect;
+use url::Url;
+
+use super::dns::SystemResolver;
+use super::failure::Failure;
+use super::limits::Limits;
+use super::options::CheckOptions;
+use crate::types::{Error, Method};
+
+/// The client, the options and the limits of one run; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    options: Arc<CheckOptions>,
+    limits: Limits,
+}
+
+impl Client {
+    pub fn new(options: CheckOptions, limits: Limits) -> Result<Client, Error> {
+        // Redirects are followed by `redirect::chase`, not by reqwest, so
+        // that hops, loops and where `-H` headers go are under our control.
+        let mut builder = reqwest::Client::builder()
+            .redirect(redirect::Policy::none())
+            .dns_resolver(Arc::new(SystemResolver))
+            .user_agent(options.user_agent.clone())
+            .timeout(options.timeout)
+            .connect_timeout(options.connect_timeout)
+            .danger_accept_invalid_certs(options.insecure);
+        for (host, addr) in &options.resolve {
+            builder = builder.resolve(host, *addr);
+        }
+        let http = builder
+            .build()
+            .map_err(|err| Error::Client(err.to_string()))?;
+        Ok(Client {
+            http,
+            options: Arc::new(options),
+            limits,
+        })
+    }
+
+    pub fn options(&self) -> &CheckOptions {
+        &self.options
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Sends one request once its turn has come; the permit is given back as
+    /// soon as the response headers are in. `origin` is the URL the user
+    /// gave, whose host alone gets the `-H` headers.
+    pub async fn send(
+        &self,
+        method: Method,
+        origin: &Url,
+        url: &Url,
+        elapsed: &mut Duration,
+        timeout: Option<Duration>,
+    ) -> Result<reqwest::Response, Failure> {
+        let host = url.host_str().unwrap_or_default();
+        let _permit = self.limits.acquire(host).await;
+        let method = match method {
+            Method::Head => reqwest::Method::HEAD,
+            Method::Get => reqwest::Method::GET,
+        };
+        let mut request = self.http.request(method, url.clone());
+        if same_authority(origin, url) {
+            request = request.headers(self.options.headers.clone());
+        }
+        if let Some(timeout) = timeout {
+            request = request.timeout(timeout);
+        }
+        let started = Instant::now();
+        // Boxed: the request future is large, and thousands of checks wait
+        // for their turn at once; only the few in flight should pay for it.
+        let result = Box::pin(request.send()).await;
+        *elapsed += started.elapsed();
+        result.map_err(|err| Failure::from_reqwest(&err, &self.options))
+    }
+}
+
+/// Whether a redirect stays with the host the user's `-H` headers were meant
+/// for: same host and port, or the usual upgrade from http to https on the
+/// same host.
+fn same_authority(origin: &Url, url: &Url) -> bool {
+    if origin.host_str() != url.host_str() {
+        return false;
+    }
+    let ports = (origin.port_or_known_default(), url.port_or_known_default());
+    ports.0 == ports.1
+        || (origin.scheme() == "http" && url.scheme() == "https" && ports == (Some(80), Some(443)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_follow_only_to_the_same_host() {
+        let url = |s| Url::parse(s).unwrap();
+        assert!(same_authority(
+            &url("http://a.test/x"),
+            &url("http://a.test/y")
+        ));
+        assert!(same_authority(
+            &url("http://a.test/"),
+            &url("https://a.test/")
+        ));
+        assert!(!same_authority(
+            &url("http://a.test/"),
+            &url("http://b.test/")
+        ));
+        assert!(!same_authority(
+            &url("http://a.test:8080/"),
+            &url("http://a.test:9090/")
+        ));
+        assert!(!same_authority(
+            &url("https://a.test/"),
+            &url("http://a.test/")
+        ));
+    }
+}

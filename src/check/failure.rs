@@ -1,0 +1,163 @@
+//! The failure taxonomy: why no usable response came back, sorted into the
+//! kinds that the method policy and retries branch on, with a short text
+//! for the row's `error` column.
+
+use std::error::Error as StdError;
+use std::io;
+use std::time::Duration;
+
+use super::dns::DnsError;
+use super::options::CheckOptions;
+
+/// Why no usable response came back, in a few words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub kind: FailureKind,
+    pub text: String,
+    /// A connect error or a timeout: worth another attempt.
+    pub retryable: bool,
+}
+
+/// Kinds of failure that the method policy and retries branch on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    Timeout,
+    Dns,
+    Refused,
+    Tls,
+    /// The connection broke or the answer was not HTTP: reset, closed early,
+    /// garbage. Servers that mishandle HEAD often do this.
+    Protocol,
+    Redirect,
+    Other,
+}
+
+impl Failure {
+    pub fn redirect(text: String) -> Failure {
+        Failure {
+            kind: FailureKind::Redirect,
+            text,
+            retryable: false,
+        }
+    }
+
+    pub fn from_reqwest(err: &reqwest::Error, options: &CheckOptions) -> Failure {
+        let (kind, text) = describe(err, options);
+        // DNS and TLS failures happen while connecting too, but another
+        // attempt will not change them.
+        let retryable = kind == FailureKind::Timeout
+            || (err.is_connect() && !matches!(kind, FailureKind::Dns | FailureKind::Tls));
+        Failure {
+            kind,
+            text,
+            retryable,
+        }
+    }
+}
+
+/// Turns reqwest's nested error into a short, specific text by looking at
+/// the whole chain of causes, deepest first being the most specific.
+fn describe(err: &reqwest::Error, options: &CheckOptions) -> (FailureKind, String) {
+    let chain: Vec<&(dyn StdError + 'static)> = {
+        let mut chain = Vec::new();
+        let mut cause: Option<&(dyn StdError + 'static)> = Some(err);
+        while let Some(e) = cause {
+            chain.push(e);
+            // An io::Error's source() skips its own payload (where rustls
+            // and hyper put their errors), so step into the payload instead.
+            cause = match e.downcast_ref::<io::Error>().and_then(|io| io.get_ref()) {
+                Some(payload) => Some(payload as &(dyn StdError + 'static)),
+                None => e.source(),
+            };
+        }
+        chain
+    };
+    let deepest = chain.last().map(|e| e.to_string()).unwrap_or_default();
+
+    if err.is_timeout()
+        || chain
+            .iter()
+            .any(|e| is_io_kind(*e, io::ErrorKind::TimedOut))
+    {
+        return if err.is_connect() {
+            (
+                FailureKind::Timeout,
+                format!("connect timeout after {}", seconds(options.connect_timeout)),
+            )
+        } else {
+            (
+                FailureKind::Timeout,
+                format!("timeout after {}", seconds(options.timeout)),
+            )
+        };
+    }
+    if let Some(tls) = chain.iter().find_map(|e| e.downcast_ref::<rustls::Error>()) {
+        return (FailureKind::Tls, format!("tls: {tls}"));
+    }
+    if let Some(dns) = chain.iter().find_map(|e| e.downcast_ref::<DnsError>()) {
+        return (FailureKind::Dns, format!("dns: {dns}"));
+    }
+    for e in &chain {
+        if let Some(io) = e.downcast_ref::<io::Error>() {
+            let found = match io.kind() {
+                io::ErrorKind::ConnectionRefused => {
+                    Some((FailureKind::Refused, "connection refused"))
+                }
+                io::ErrorKind::ConnectionReset => Some((FailureKind::Protocol, "connection reset")),
+                io::ErrorKind::ConnectionAborted => {
+                    Some((FailureKind::Protocol, "connection aborted"))
+                }
+                io::ErrorKind::BrokenPipe => Some((FailureKind::Protocol, "connection reset")),
+                io::ErrorKind::HostUnreachable | io::ErrorKind::NetworkUnreachable => {
+                    Some((FailureKind::Refused, "network unreachable"))
+                }
+                _ => None,
+            };
+            if let Some((kind, text)) = found {
+                return (kind, text.to_string());
+            }
+        }
+    }
+    if let Some(hyper) = chain.iter().find_map(|e| e.downcast_ref::<hyper::Error>()) {
+        if hyper.is_incomplete_message() {
+            return (
+                FailureKind::Protocol,
+                "connection closed before a response".to_string(),
+            );
+        }
+        if hyper.is_parse() || hyper.is_parse_status() {
+            return (
+                FailureKind::Protocol,
+                format!("malformed response: {deepest}"),
+            );
+        }
+        return (FailureKind::Protocol, format!("http: {deepest}"));
+    }
+    (FailureKind::Other, deepest)
+}
+
+fn is_io_kind(e: &(dyn StdError + 'static), kind: io::ErrorKind) -> bool {
+    e.downcast_ref::<io::Error>()
+        .is_some_and(|io| io.kind() == kind)
+}
+
+/// `20s`, `2.5s`: how durations read in error texts.
+pub fn seconds(duration: Duration) -> String {
+    let secs = duration.as_secs_f64();
+    if secs.fract() == 0.0 {
+        format!("{secs:.0}s")
+    } else {
+        format!("{secs}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(seconds(Duration::from_secs(20)), "20s");
+        assert_eq!(seconds(Duration::from_millis(2500)), "2.5s");
+    }
+}

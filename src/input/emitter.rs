@@ -1,0 +1,100 @@
+//! The emitter: numbers entries in input order, drops repeats, keeps this
+//! shard's part, and puts known rows (`--resume`, `--cache`) in place of a
+//! check.
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use super::classify::{Filter, classify_entry};
+use super::fingerprints::Fingerprints;
+use crate::cache::Fresh;
+use crate::resume::Resumed;
+use crate::shard::Shard;
+use crate::types::{Error, Target, TargetKind, entry_key};
+
+/// Numbers targets, drops duplicates and classifies each entry.
+pub struct Emitter {
+    filter: Filter,
+    resumed: Resumed,
+    cache: Option<Arc<Fresh>>,
+    shard: Option<Shard>,
+    tx: mpsc::Sender<Result<Target, Error>>,
+    seen: Fingerprints,
+    next_index: u64,
+}
+
+impl Emitter {
+    pub fn new(
+        filter: Filter,
+        resumed: Resumed,
+        cache: Option<Arc<Fresh>>,
+        shard: Option<Shard>,
+        tx: mpsc::Sender<Result<Target, Error>>,
+    ) -> Self {
+        Emitter {
+            filter,
+            resumed,
+            cache,
+            shard,
+            tx,
+            seen: Fingerprints::new(),
+            next_index: 0,
+        }
+    }
+
+    /// Returns false when nobody listens any more.
+    pub fn emit(&mut self, text: &str, source: String) -> bool {
+        let kind = classify_entry(text, &self.filter);
+        self.admit(text, source, kind)
+    }
+
+    /// Like [`Emitter::emit`] for an entry already judged (a file on
+    /// disk): only the `--include`/`--exclude` patterns still apply.
+    pub fn emit_as(&mut self, text: &str, source: String, kind: TargetKind) -> bool {
+        let kind = match self.filter.skip_reason(text) {
+            Some(reason) => TargetKind::Skipped(reason),
+            None => kind,
+        };
+        self.admit(text, source, kind)
+    }
+
+    /// Sends an entry unless it was seen before, or its earlier row when
+    /// resuming.
+    pub fn admit(&mut self, text: &str, source: String, kind: TargetKind) -> bool {
+        let key = entry_key(&kind, text);
+        if !self.seen.insert(key) {
+            return true;
+        }
+        if self.shard.is_some_and(|shard| !shard.keeps(&kind, text)) {
+            return true;
+        }
+        let cached = || match (&kind, &self.cache) {
+            (TargetKind::Check(_), Some(cache)) => cache.row(key, text, &source),
+            _ => None,
+        };
+        let known = self.resumed.take(key).or_else(cached);
+        let kind = match known {
+            Some(row) => TargetKind::Known(Box::new(row)),
+            None => kind,
+        };
+        self.send(text.to_string(), source, kind)
+    }
+
+    /// Ends the stream with an input error (exit status 2). Returns false.
+    pub fn fail(&mut self, err: Error) -> bool {
+        let _ = self.tx.blocking_send(Err(err));
+        false
+    }
+
+    pub fn send(&mut self, text: String, source: String, kind: TargetKind) -> bool {
+        let target = Target {
+            index: self.next_index,
+            text,
+            source,
+            kind,
+        };
+        self.next_index += 1;
+        self.tx.blocking_send(Ok(target)).is_ok()
+    }
+}

@@ -1,0 +1,307 @@
+//! The row mapping: the report's columns, in order, and how each one reads
+//! from and writes to an [`Outcome`]. Every format (CSV, JSON, JSON Lines,
+//! the workbook, the cache, and the readers behind `--resume` and `merge`)
+//! goes through this one table, so a column is named, typed and converted
+//! in one place.
+
+use crate::types::{Method, Outcome, Verdict, text_key};
+
+/// A cell's value, before a format's own conversion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cell<'a> {
+    /// No value: an empty CSV cell, JSON `null`, a blank spreadsheet cell.
+    Empty,
+    Text(&'a str),
+    Number(u64),
+}
+
+impl<'a> Cell<'a> {
+    fn text(value: Option<&'a str>) -> Cell<'a> {
+        value.map_or(Cell::Empty, Cell::Text)
+    }
+
+    fn number(value: Option<u64>) -> Cell<'a> {
+        value.map_or(Cell::Empty, Cell::Number)
+    }
+
+    fn as_text(self) -> Option<&'a str> {
+        match self {
+            Cell::Text(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    fn as_number(self) -> Option<u64> {
+        match self {
+            Cell::Number(n) => Some(n),
+            _ => None,
+        }
+    }
+}
+
+/// One fixed column of the report.
+pub struct Column {
+    pub name: &'static str,
+    /// Numbers are written as numbers (JSON, the workbook) and are read
+    /// back as numbers; every other column is text.
+    pub numeric: bool,
+    get: fn(&Outcome) -> Cell<'_>,
+    /// Stores a value read back; `None` when the value cannot be the
+    /// column's (a row that is not a report row).
+    set: fn(&mut Outcome, Cell<'_>) -> Option<()>,
+}
+
+impl Column {
+    pub fn get<'a>(&self, outcome: &'a Outcome) -> Cell<'a> {
+        (self.get)(outcome)
+    }
+}
+
+const fn text(
+    name: &'static str,
+    get: fn(&Outcome) -> Cell<'_>,
+    set: fn(&mut Outcome, Cell<'_>) -> Option<()>,
+) -> Column {
+    Column {
+        name,
+        numeric: false,
+        get,
+        set,
+    }
+}
+
+const fn number(
+    name: &'static str,
+    get: fn(&Outcome) -> Cell<'_>,
+    set: fn(&mut Outcome, Cell<'_>) -> Option<()>,
+) -> Column {
+    Column {
+        name,
+        numeric: true,
+        get,
+        set,
+    }
+}
+
+/// The fixed columns, in report order; captured headers follow, one text
+/// column each, named by the header's lower-case name.
+pub const COLUMNS: [Column; 10] = [
+    text(
+        "url",
+        |o| Cell::Text(&o.url),
+        |o, c| {
+            o.url = c.as_text().unwrap_or_default().to_string();
+            Some(())
+        },
+    ),
+    text(
+        "result",
+        |o| Cell::Text(o.verdict.as_str()),
+        |o, c| {
+            let text = c.as_text()?;
+            o.verdict = Verdict::ALL.into_iter().find(|v| v.as_str() == text)?;
+            Some(())
+        },
+    ),
+    number(
+        "status",
+        |o| Cell::number(o.status.map(u64::from)),
+        |o, c| {
+            o.status = c.as_number().and_then(|n| u16::try_from(n).ok());
+            Some(())
+        },
+    ),
+    text(
+        "final_url",
+        |o| Cell::text(o.final_url.as_deref()),
+        |o, c| {
+            o.final_url = c.as_text().map(str::to_string);
+            Some(())
+        },
+    ),
+    number(
+        "redirects",
+        |o| Cell::Number(u64::from(o.redirects)),
+        |o, c| {
+            o.redirects = c
+                .as_number()
+                .and_then(|n| u32::try_from(n).ok())
+                .unwrap_or(0);
+            Some(())
+        },
+    ),
+    text(
+        "method",
+        |o| Cell::text(o.method.map(Method::as_str)),
+        |o, c| {
+            o.method = match c.as_text() {
+                Some("HEAD") => Some(Method::Head),
+                Some("GET") => Some(Method::Get),
+                _ => None,
+            };
+            Some(())
+        },
+    ),
+    number(
+        "elapsed_ms",
+        |o| Cell::number(o.elapsed_ms),
+        |o, c| {
+            o.elapsed_ms = c.as_number();
+            Some(())
+        },
+    ),
+    number(
+        "attempts",
+        |o| Cell::Number(u64::from(o.attempts)),
+        |o, c| {
+            o.attempts = c
+                .as_number()
+                .and_then(|n| u32::try_from(n).ok())
+                .unwrap_or(0);
+            Some(())
+        },
+    ),
+    text(
+        "error",
+        |o| Cell::text(o.error.as_deref()),
+        |o, c| {
+            o.error = c.as_text().map(str::to_string);
+            Some(())
+        },
+    ),
+    text(
+        "source",
+        |o| Cell::Text(&o.source),
+        |o, c| {
+            o.source = c.as_text().unwrap_or_default().to_string();
+            Some(())
+        },
+    ),
+];
+
+/// Positions of the columns that some formats dress up (a hyperlink, a
+/// colour).
+pub const URL_COLUMN: usize = 0;
+pub const RESULT_COLUMN: usize = 1;
+
+/// The fixed columns' names, in order.
+pub fn fixed_names() -> impl Iterator<Item = &'static str> {
+    COLUMNS.iter().map(|column| column.name)
+}
+
+/// Every column's name: the fixed ones, then the captured headers.
+pub fn names(captured: &[String]) -> Vec<String> {
+    fixed_names()
+        .map(str::to_string)
+        .chain(captured.iter().cloned())
+        .collect()
+}
+
+/// Whether `names` (a report's header) starts with the fixed columns.
+pub fn is_report_header(names: &[String]) -> bool {
+    names.len() >= COLUMNS.len() && fixed_names().zip(names).all(|(want, got)| want == got)
+}
+
+/// Whether the column with this position holds numbers.
+pub fn is_numeric(position: usize) -> bool {
+    COLUMNS.get(position).is_some_and(|column| column.numeric)
+}
+
+/// A row's cells, in column order: the fixed columns, then the captured
+/// headers.
+pub fn cells(outcome: &Outcome) -> impl Iterator<Item = Cell<'_>> {
+    COLUMNS
+        .iter()
+        .map(|column| column.get(outcome))
+        .chain(outcome.headers.iter().map(|h| Cell::text(h.as_deref())))
+}
+
+/// A row read back from its cells: `cell(position)` gives the cell of the
+/// column at that position among `names` (fixed columns first), and
+/// `captured` names the headers this run records, which may be fewer, more
+/// or other than the report had. `None` when the cells are not a report
+/// row (no known result).
+pub fn from_cells<'a>(
+    names: &[String],
+    captured: &[String],
+    mut cell: impl FnMut(usize) -> Cell<'a>,
+) -> Option<Outcome> {
+    let mut outcome = Outcome::unchecked(
+        0,
+        String::new(),
+        String::new(),
+        Verdict::Ok,
+        String::new(),
+        0,
+    );
+    outcome.error = None;
+    for (position, column) in COLUMNS.iter().enumerate() {
+        (column.set)(&mut outcome, cell(position))?;
+    }
+    outcome.headers = captured
+        .iter()
+        .map(|name| {
+            let position = names.iter().position(|n| n == name)?;
+            cell(position).as_text().map(str::to_string)
+        })
+        .collect();
+    outcome.key = text_key(&outcome.url);
+    Some(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row() -> Outcome {
+        Outcome {
+            index: 0,
+            key: "http://a.test/".into(),
+            url: "HTTP://A.test".into(),
+            verdict: Verdict::Broken,
+            status: Some(404),
+            final_url: Some("http://a.test/".into()),
+            redirects: 1,
+            method: Some(Method::Get),
+            elapsed_ms: Some(12),
+            attempts: 2,
+            error: None,
+            source: "list.txt:3".into(),
+            headers: vec![Some("text/html".into()), None],
+        }
+    }
+
+    #[test]
+    fn dressed_up_columns_are_where_they_are_said_to_be() {
+        assert_eq!(COLUMNS[URL_COLUMN].name, "url");
+        assert_eq!(COLUMNS[RESULT_COLUMN].name, "result");
+    }
+
+    #[test]
+    fn cells_read_back_into_the_same_row() {
+        let outcome = row();
+        let captured = vec!["content-type".to_string(), "server".to_string()];
+        let names = names(&captured);
+        let cells: Vec<Cell> = cells(&outcome).collect();
+        assert_eq!(cells.len(), names.len());
+        assert_eq!(cells[2], Cell::Number(404));
+        assert_eq!(cells[8], Cell::Empty);
+        let back = from_cells(&names, &captured, |i| cells[i]).unwrap();
+        assert_eq!(back, outcome);
+    }
+
+    #[test]
+    fn headers_are_matched_by_name_and_unknown_results_refused() {
+        let outcome = row();
+        let names = names(&["content-type".to_string(), "server".to_string()]);
+        let cells: Vec<Cell> = cells(&outcome).collect();
+        let other = ["etag".to_string(), "content-type".to_string()];
+        let back = from_cells(&names, &other, |i| cells[i]).unwrap();
+        assert_eq!(back.headers, [None, Some("text/html".to_string())]);
+        let not_a_row = from_cells(&names, &[], |i| match i {
+            1 => Cell::Text("fine"),
+            _ => Cell::Empty,
+        });
+        assert!(not_a_row.is_none());
+    }
+}

@@ -1,0 +1,91 @@
+//! The report row: one [`Outcome`] per entry, plain data, the same for every
+//! report format (the columns are mapped in `report::columns`).
+
+use super::verdict::Verdict;
+
+/// Which request's answer a row reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Head,
+    Get,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Head => "HEAD",
+            Method::Get => "GET",
+        }
+    }
+}
+
+/// One report row: plain data, the same for every report format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// Position in input order.
+    pub index: u64,
+    /// The key the input knows the entry by (the normalised URL), so that
+    /// the cache and `--resume` need not work it out again. Not a column.
+    pub key: String,
+    /// The input text as given.
+    pub url: String,
+    pub verdict: Verdict,
+    /// The final response's status; `None` when there is none.
+    pub status: Option<u16>,
+    /// The URL of the final response, after redirects.
+    pub final_url: Option<String>,
+    /// Redirect hops followed.
+    pub redirects: u32,
+    /// Whose answer is reported; `None` when no request was made.
+    pub method: Option<Method>,
+    /// Time spent in requests for this URL (queueing excluded).
+    pub elapsed_ms: Option<u64>,
+    /// How many times the URL was tried (0 when it was not checked).
+    pub attempts: u32,
+    /// Why the URL is not ok, in a few words.
+    pub error: Option<String>,
+    /// Where the URL came from.
+    pub source: String,
+    /// Captured response headers, in the order of the capture list.
+    pub headers: Vec<Option<String>>,
+}
+
+impl Outcome {
+    /// The status and error in a few words, for summaries: `404`,
+    /// `429 rate limited (429)`, `timeout after 20s`.
+    pub fn detail(&self) -> String {
+        match (self.status, &self.error) {
+            (Some(status), Some(error)) => format!("{status} {error}"),
+            (Some(status), None) => status.to_string(),
+            (None, Some(error)) => error.clone(),
+            (None, None) => String::new(),
+        }
+    }
+
+    /// A row for an entry that was not checked (invalid or skipped), whose
+    /// key is its text.
+    pub fn unchecked(
+        index: u64,
+        url: String,
+        source: String,
+        verdict: Verdict,
+        reason: String,
+        captured: usize,
+    ) -> Outcome {
+        Outcome {
+            index,
+            key: url.clone(),
+            url,
+            verdict,
+            status: None,
+            final_url: None,
+            redirects: 0,
+            method: None,
+            elapsed_ms: None,
+            attempts: 0,
+            error: Some(reason),
+            source,
+            headers: vec![None; captured],
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! What the input stage hands to the run: one [`Target`] per distinct
+//! entry, and the key under which an entry is recognised again.
+
+use url::Url;
+
+use super::outcome::Outcome;
+
+/// One entry to report: what the user wrote, where, and what to do with it.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// Position in the report (0-based, contiguous, first occurrence order).
+    pub index: u64,
+    /// The input text as given (trimmed), reported in the `url` column.
+    pub text: String,
+    /// Where the entry came from: `argv`, `stdin:3`, `urls.txt:12`.
+    pub source: String,
+    pub kind: TargetKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum TargetKind {
+    /// An http(s) URL to check.
+    Check(Url),
+    /// Not a URL; the reason is reported in the `error` column.
+    Invalid(String),
+    /// A URL that is not checked; the reason is reported in `error`.
+    Skipped(String),
+    /// Known before the run: the row of the report being resumed, or a
+    /// fresh ok result from the cache.
+    Known(Box<Outcome>),
+    /// An input that could not be read (a sitemap that failed to load, or
+    /// broke off): an `error` row that says why.
+    Unreadable(String),
+    /// A relative link checked on disk: `ok`, or `broken` with the problem
+    /// (`file not found`, `fragment #x not found`).
+    File { problem: Option<String> },
+}
+
+impl Target {
+    /// The key this entry is known by (see [`entry_key`]).
+    pub fn key(&self) -> &str {
+        entry_key(&self.kind, &self.text)
+    }
+}
+
+/// The key under which an entry is recognised again: the normalised URL
+/// (so `HTTP://Site` and `http://site/` are one URL), or the text of
+/// anything that is not a URL to check.
+pub fn entry_key<'a>(kind: &'a TargetKind, text: &'a str) -> &'a str {
+    match kind {
+        TargetKind::Check(url) => url.as_str(),
+        _ => text,
+    }
+}
+
+/// The key of a URL known only by its text, such as a row read back from a
+/// report: the same key [`entry_key`] gives the entry it was made from.
+pub fn text_key(text: &str) -> String {
+    match Url::parse(text) {
+        Ok(url)
+            if matches!(url.scheme(), "http" | "https")
+                && url.host_str().is_some_and(|host| !host.is_empty()) =>
+        {
+            url.into()
+        }
+        _ => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_url_is_known_by_its_normal_form() {
+        assert_eq!(text_key("HTTP://A.test"), "http://a.test/");
+        assert_eq!(text_key("mailto:x@a.test"), "mailto:x@a.test");
+        assert_eq!(text_key("not a url"), "not a url");
+        let url = Url::parse("HTTP://A.test").unwrap();
+        assert_eq!(
+            entry_key(&TargetKind::Check(url), "HTTP://A.test"),
+            text_key("HTTP://A.test")
+        );
+    }
+}
