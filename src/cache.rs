@@ -25,25 +25,29 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
-use crate::types::{Accept, Error, Method, Outcome, Verdict};
+use crate::report::columns::{self, Cell};
+use crate::report::json;
+use crate::types::{Accept, Error, Outcome, Verdict};
 
 /// The first line of a cache file.
 const FORMAT_LINE: &str = r#"{"headcheck_cache":1}"#;
 
 /// One URL's ok result.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
+struct Entry {
     /// Unix time of the request, in seconds.
-    pub checked: u64,
-    pub status: u16,
-    pub final_url: Option<String>,
-    pub redirects: u32,
-    pub method: Method,
+    checked: u64,
+    /// The row's [`CACHED_COLUMNS`]; its other fields are this run's.
+    row: Outcome,
     /// Captured headers by lower-case name.
-    pub headers: HashMap<String, Option<String>>,
+    headers: HashMap<String, Option<String>>,
 }
+
+/// The report columns a cache entry keeps, converted as the report's JSON
+/// converts them (`report::columns`).
+const CACHED_COLUMNS: [&str; 4] = ["status", "final_url", "redirects", "method"];
 
 /// The fresh entries of a cache file, shared with the input reader.
 #[derive(Debug, Default)]
@@ -67,16 +71,13 @@ impl Fresh {
             key: key.to_string(),
             url: url.to_string(),
             verdict: Verdict::Ok,
-            status: Some(entry.status),
-            final_url: entry.final_url.clone(),
-            redirects: entry.redirects,
-            method: Some(entry.method),
             elapsed_ms: None,
             // Not tried in this run.
             attempts: 0,
             error: None,
             source: source.to_string(),
             headers,
+            ..entry.row.clone()
         })
     }
 }
@@ -122,7 +123,7 @@ impl Cache {
                         };
                         if entry.checked >= oldest
                             && entry.checked <= now
-                            && accept.contains(entry.status)
+                            && entry.row.status.is_some_and(|s| accept.contains(s))
                         {
                             entries.insert(key, entry);
                         }
@@ -157,21 +158,19 @@ impl Cache {
     /// change nothing; an ok result checked now is kept from now on; any
     /// other result of a checked URL removes it.
     pub fn record(&mut self, outcome: &Outcome) {
-        let Some(method) = outcome.method else {
-            // Not an HTTP check (invalid, skipped, a file on disk).
-            return;
-        };
-        if outcome.attempts == 0 {
+        if outcome.method.is_none() || outcome.attempts == 0 {
+            // Not an HTTP check (invalid, skipped, a file on disk), or not
+            // checked in this run.
             return;
         }
         let key = outcome.key.clone();
         let entry = match (outcome.verdict, outcome.status) {
-            (Verdict::Ok, Some(status)) => Some(Entry {
+            (Verdict::Ok, Some(_)) => Some(Entry {
                 checked: unix_now(),
-                status,
-                final_url: outcome.final_url.clone(),
-                redirects: outcome.redirects,
-                method,
+                row: Outcome {
+                    headers: Vec::new(),
+                    ..outcome.clone()
+                },
                 headers: self
                     .capture
                     .iter()
@@ -231,6 +230,15 @@ fn unix_now() -> u64 {
 }
 
 fn line(key: &str, entry: &Entry) -> String {
+    let mut object = Map::new();
+    object.insert("url".into(), Value::from(key));
+    object.insert("checked".into(), Value::from(entry.checked));
+    for column in columns::COLUMNS
+        .iter()
+        .filter(|column| CACHED_COLUMNS.contains(&column.name))
+    {
+        object.insert(column.name.into(), json::value(column.get(&entry.row)));
+    }
     let headers: Map<String, Value> = entry
         .headers
         .iter()
@@ -241,44 +249,37 @@ fn line(key: &str, entry: &Entry) -> String {
             )
         })
         .collect();
-    json!({
-        "url": key,
-        "checked": entry.checked,
-        "status": entry.status,
-        "final_url": entry.final_url,
-        "redirects": entry.redirects,
-        "method": entry.method.as_str(),
-        "headers": headers,
-    })
-    .to_string()
+    object.insert("headers".into(), Value::Object(headers));
+    Value::Object(object).to_string()
 }
 
 fn parse_line(line: &str) -> Option<(String, Entry)> {
     let value: Value = serde_json::from_str(line).ok()?;
-    let key = value.get("url")?.as_str()?.to_string();
-    let method = match value.get("method")?.as_str()? {
-        "HEAD" => Method::Head,
-        "GET" => Method::Get,
-        _ => return None,
-    };
-    let headers = match value.get("headers") {
+    let object = value.as_object()?;
+    let key = object.get("url")?.as_str()?.to_string();
+    let names = columns::names(&[]);
+    // Only ok results are cached; the other columns are this run's.
+    let row = columns::from_cells(&names, &[], |i| match names[i].as_str() {
+        "result" => Cell::Text("ok"),
+        name if CACHED_COLUMNS.contains(&name) => json::read_cell(object.get(name)),
+        _ => Cell::Empty,
+    })?;
+    // A cached result always has a status and a method.
+    row.status?;
+    row.method?;
+    let headers = match object.get("headers") {
         Some(Value::Object(map)) => map
             .iter()
             .map(|(name, value)| (name.clone(), value.as_str().map(str::to_string)))
             .collect(),
         _ => HashMap::new(),
     };
+    let checked = object.get("checked")?.as_u64()?;
     Some((
         key,
         Entry {
-            checked: value.get("checked")?.as_u64()?,
-            status: u16::try_from(value.get("status")?.as_u64()?).ok()?,
-            final_url: value
-                .get("final_url")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-            redirects: u32::try_from(value.get("redirects")?.as_u64()?).ok()?,
-            method,
+            checked,
+            row,
             headers,
         },
     ))
@@ -287,6 +288,7 @@ fn parse_line(line: &str) -> Option<(String, Entry)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::Method;
 
     fn ok_row(url: &str, attempts: u32) -> Outcome {
         Outcome {
@@ -341,6 +343,28 @@ mod tests {
         assert!(text.starts_with(FORMAT_LINE), "{text}");
         assert!(text.contains("http://a.test/"), "{text}");
         assert!(!text.contains("b.test"), "{text}");
+        // The documented line format (see the module's documentation).
+        let entry: Value = serde_json::from_str(text.lines().nth(1).unwrap()).unwrap();
+        let keys: Vec<&str> = entry
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "url",
+                "checked",
+                "status",
+                "final_url",
+                "redirects",
+                "method",
+                "headers"
+            ]
+        );
+        assert_eq!(entry["status"], 200);
+        assert_eq!(entry["method"], "HEAD");
         let leftovers = std::fs::read_dir(dir.path()).unwrap().count();
         assert_eq!(leftovers, 1, "no temporary file is left behind");
     }

@@ -1,21 +1,25 @@
 //! headcheck: a concurrent bulk link checker.
 //!
 //! The pipeline reads as the module list, and the module graph flows one
-//! way (each module imports only those below it; `tests/module_graph.rs`
-//! fails on any cycle):
+//! way: each module imports only what its arrows below name, and
+//! `tests/module_graph.rs` fails on a cycle or on any other import.
 //!
 //! ```text
-//! binary (src/bin/headcheck: cli, app, merge, summary, progress, annotate, exit)
-//!   └─ run        the scheduler: per-host queues, tasks, input order
-//!        ├─ input     lists, stdin, sitemaps, documents → Targets
-//!        │    ├─ cache, resume, shard   known rows and this run's share
-//!        │    └─ report (read)          rows read back for --resume
-//!        └─ check     one URL → one Outcome: client, method policy,
-//!                     redirects, retries, failures, limits
-//!   report       the row mapping and one writer per format
-//!   types        the shared vocabulary: Target, Outcome, Verdict,
-//!                FailRule, Tally, Accept, Error (imports nothing)
+//! bin      src/bin/headcheck: cli, app, merge, summary, progress, annotate, exit
+//! run      the scheduler: per-host queues, tasks, input order     → check
+//! input    lists, stdin, sitemaps, documents → Targets   → check, cache, resume, shard
+//! cache    ok results kept between runs                           → report
+//! resume   the rows of an earlier report                          → report
+//! shard    this run's share of the hosts
+//! report   the row mapping, one writer per format, reading back
+//! check    one URL → one Outcome: client, method policy, redirects,
+//!          retries, failures, limits
+//! types    the vocabulary: Target, Outcome, Verdict, FailRule, Tally,
+//!          Accept, Error; imports nothing of the crate
 //! ```
+//!
+//! Every module may import `types`; the arrows name the rest. The binary
+//! imports any of the library, and nothing imports the binary.
 //!
 //! The command-line layer (flags, progress, summary, exit status) lives in
 //! the binary and only drives this library.

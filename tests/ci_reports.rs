@@ -56,6 +56,36 @@ fn markdown_and_csv_reports_in_one_run() {
 }
 
 #[test]
+fn strict_markdown_headline_counts_blocked_links_as_the_exit_status_does() {
+    let server = Server::start(|_| Reply::status(999));
+    let url = server.url("/wall");
+    let dir = tempfile::tempdir().unwrap();
+    let md_path = dir.path().join("summary.md");
+    let md = |strict: bool| {
+        let mut command = headcheck();
+        command.args([url.as_str(), "-o", md_path.to_str().unwrap()]);
+        if strict {
+            command.arg("--strict");
+        }
+        let status = command.output().unwrap().status.code();
+        (status, std::fs::read_to_string(&md_path).unwrap())
+    };
+    let (status, lenient) = md(false);
+    assert_eq!(status, Some(0));
+    assert!(
+        lenient.starts_with("## headcheck: all 1 links fine"),
+        "{lenient}"
+    );
+    let (status, strict) = md(true);
+    assert_eq!(status, Some(1));
+    assert!(
+        strict.starts_with("## headcheck: 1 of 1 links failed"),
+        "{strict}"
+    );
+    assert!(strict.contains("| blocked | 1 |"), "{strict}");
+}
+
+#[test]
 fn junit_report_is_well_formed_xml_with_one_case_per_url() {
     let (server, list) = site();
     let output = headcheck()

@@ -18,7 +18,8 @@ pub fn object(names: &[String], outcome: &Outcome) -> Value {
     Value::Object(map)
 }
 
-fn value(cell: Cell<'_>) -> Value {
+/// A cell as a JSON value.
+pub fn value(cell: Cell<'_>) -> Value {
     match cell {
         Cell::Empty => Value::Null,
         Cell::Text(text) => Value::String(text.to_string()),

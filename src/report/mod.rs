@@ -7,7 +7,7 @@
 
 pub mod columns;
 mod csv;
-mod json;
+pub mod json;
 mod junit;
 mod markdown;
 mod read;

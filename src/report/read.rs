@@ -16,6 +16,8 @@ use crate::types::{Error, Outcome};
 pub struct ReportFile {
     /// All columns: the fixed ones, then captured headers.
     pub columns: Vec<String>,
+    /// The file's name, for messages.
+    path: String,
     rows: Rows,
     /// Rows read so far, for messages.
     read: u64,
@@ -93,21 +95,25 @@ impl ReportFile {
         }
         Ok(ReportFile {
             columns,
+            path: path.display().to_string(),
             rows,
             read: 0,
         })
     }
 
-    /// The captured headers' columns.
-    pub fn captured(&self) -> &[String] {
-        self.columns
-            .get(columns::COLUMNS.len()..)
-            .unwrap_or_default()
-    }
-
     /// The next row, with the headers named in `capture` (which may differ
     /// from the report's), or why it cannot be read.
-    pub fn next_row(&mut self, capture: &[String]) -> Option<Result<Outcome, String>> {
+    pub fn next_row(&mut self, capture: &[String]) -> Option<Result<Outcome, Error>> {
+        let path = self.path.clone();
+        self.next_text(capture).map(|row| {
+            row.map_err(|reason| Error::NotAReport {
+                path: path.clone(),
+                reason,
+            })
+        })
+    }
+
+    fn next_text(&mut self, capture: &[String]) -> Option<Result<Outcome, String>> {
         self.read += 1;
         let row = self.read;
         match &mut self.rows {

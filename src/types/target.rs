@@ -36,13 +36,6 @@ pub enum TargetKind {
     File { problem: Option<String> },
 }
 
-impl Target {
-    /// The key this entry is known by (see [`entry_key`]).
-    pub fn key(&self) -> &str {
-        entry_key(&self.kind, &self.text)
-    }
-}
-
 /// The key under which an entry is recognised again: the normalised URL
 /// (so `HTTP://Site` and `http://site/` are one URL), or the text of
 /// anything that is not a URL to check.

@@ -44,8 +44,8 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<i32> {
     }
 
     let mut heads: Vec<Option<Outcome>> = Vec::new();
-    for (path, file) in &mut files {
-        heads.push(next(path, file, &captured)?);
+    for (_, file) in &mut files {
+        heads.push(next(file, &captured)?);
     }
     let mut summary = Summary::default();
     let mut index = 0;
@@ -57,8 +57,7 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<i32> {
         let Some(mut outcome) = heads[pick].take() else {
             break;
         };
-        let (path, file) = &mut files[pick];
-        heads[pick] = next(path, file, &captured)?;
+        heads[pick] = next(&mut files[pick].1, &captured)?;
         outcome.index = index;
         index += 1;
         summary.add(&outcome);
@@ -77,14 +76,8 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<i32> {
     ))
 }
 
-fn next(
-    path: &std::path::Path,
-    file: &mut ReportFile,
-    captured: &[String],
-) -> anyhow::Result<Option<Outcome>> {
-    file.next_row(captured)
-        .transpose()
-        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+fn next(file: &mut ReportFile, captured: &[String]) -> anyhow::Result<Option<Outcome>> {
+    Ok(file.next_row(captured).transpose()?)
 }
 
 /// Rows are ordered by their source's name, then its line number (`min_by`
