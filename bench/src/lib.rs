@@ -1,5 +1,8 @@
 //! The benchmark's parts: a fast local HTTP/1.1 server and URL list
-//! generators. The runner (`main.rs`) puts them together with headcheck.
+//! generators, and a simulated web ([`web`]). The runner (`main.rs`) puts
+//! them together with headcheck.
+
+pub mod web;
 
 pub mod server {
     //! A keep-alive HTTP/1.1 server (hyper) on loopback addresses, answering

@@ -7,6 +7,12 @@
 //! [--only a,b,c,d,e,s] [--baseline PATH]`. With `--baseline`, another
 //! headcheck binary (an earlier build) is measured alternately with this one
 //! on every scenario, so both face the same machine noise.
+//!
+//! `--web` runs the other family instead: the simulated web of many hosts
+//! with latency, dead and hanging hosts, TLS and rate limits (`web.rs`),
+//! judged against the lower bound of the politeness limits, beside lychee
+//! when it is installed; `--only web,dead,big` picks its scenarios. It
+//! writes `bench/RESULTS-web.md`.
 
 use std::fmt::Write as _;
 use std::fs::File;
@@ -18,6 +24,7 @@ use std::time::{Duration, Instant};
 
 use headcheck_bench::generate::{self, Mix};
 use headcheck_bench::server::Server;
+use headcheck_bench::web::{Plan, Politeness, RunLog, Spec, WebServer};
 
 /// `--timeout` in the stall scenario (d), in seconds.
 const STALL_TIMEOUT_SECS: f64 = 2.0;
@@ -65,6 +72,8 @@ struct Options {
     baseline: Option<PathBuf>,
     /// Only serve, with a list of this many URLs, for profiling by hand.
     serve: Option<u64>,
+    /// Run the simulated-web family instead of the loopback one.
+    web: bool,
 }
 
 fn main() {
@@ -84,6 +93,9 @@ fn run() -> Result<(), String> {
         return serve_only(n);
     }
     let headcheck = build_headcheck(&root)?;
+    if options.web {
+        return web_family(&options, &headcheck, &root);
+    }
     let server = Server::start(&loopback(), 2).map_err(|e| format!("server: {e}"))?;
     let hosts = server.hosts();
     let dir = std::env::temp_dir().join(format!("headcheck-bench-{}", std::process::id()));
@@ -308,11 +320,13 @@ fn parse_args() -> Result<Options, String> {
         only: None,
         baseline: None,
         serve: None,
+        web: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--quick" => options.quick = true,
+            "--web" => options.web = true,
             "--runs" => {
                 options.runs = args
                     .next()
@@ -433,6 +447,10 @@ fn measure(binary: &Path, args: &[&str]) -> Result<Measure, String> {
 
 /// Runs a command to its end and measures it; `ok` judges its exit code.
 fn measure_command(mut command: Command, ok: impl Fn(i32) -> bool) -> Result<Measure, String> {
+    measure_command_ref(&mut command, ok)
+}
+
+fn measure_command_ref(command: &mut Command, ok: impl Fn(i32) -> bool) -> Result<Measure, String> {
     command.stdin(Stdio::null()).stderr(Stdio::null());
     let started = Instant::now();
     let child = command.spawn().map_err(|e| format!("spawn: {e}"))?;
@@ -677,5 +695,250 @@ fn render(options: &Options, rows: &[Row], comparisons: &Comparisons) -> String 
     if !options.quick {
         text.push_str(&targets(rows, comparisons));
     }
+    text
+}
+
+/// The politeness every tool gets in the web family: headcheck's defaults.
+const WEB_POLITENESS: Politeness = Politeness {
+    concurrency: 128,
+    per_host: 8,
+    timeout: Duration::from_secs(20),
+    connect_timeout: Duration::from_secs(10),
+};
+
+/// One tool's run on the simulated web: its measure and what the server saw.
+struct WebRun {
+    measure: Measure,
+    log: RunLog,
+    /// CPU time the server (this process) spent during the run.
+    server_cpu: Duration,
+}
+
+/// The simulated-web scenarios: each tool's median run against the lower
+/// bound, with what the server saw.
+fn web_family(options: &Options, headcheck: &Path, root: &Path) -> Result<(), String> {
+    let wanted = |id: &str| {
+        options
+            .only
+            .as_ref()
+            .is_none_or(|only| only.iter().any(|o| o == id))
+    };
+    let specs = [
+        ("web", Spec::web()),
+        ("dead", Spec::dead_hosts()),
+        ("big", Spec::big_host()),
+    ];
+    let dir = std::env::temp_dir().join(format!("headcheck-web-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let lychee = installed("lychee").then(|| version("lychee"));
+    let mut text = String::new();
+    for (id, spec) in specs {
+        if !wanted(id) {
+            continue;
+        }
+        let spec = if options.quick { spec.scaled(10) } else { spec };
+        let plan = Plan::new(spec);
+        let server = WebServer::start(&plan, 2).map_err(|e| format!("web server: {e}"))?;
+        let list = dir.join(format!("{id}.txt"));
+        std::fs::write(&list, server.urls(&plan).join("\n") + "\n").map_err(|e| e.to_string())?;
+        let list = list.to_string_lossy().into_owned();
+        let mut tools: Vec<(String, Command)> =
+            vec![("headcheck".into(), headcheck_on(headcheck, &list))];
+        if let Some(baseline) = &options.baseline {
+            tools.push(("headcheck (baseline)".into(), headcheck_on(baseline, &list)));
+        }
+        if lychee.is_some() {
+            tools.push(("lychee".into(), lychee_on(&list)));
+        }
+        let mut runs: Vec<Vec<WebRun>> = tools.iter().map(|_| Vec::new()).collect();
+        for _ in 0..options.runs.max(1) {
+            for (i, (name, command)) in tools.iter_mut().enumerate() {
+                eprintln!("bench: {} — {name}", plan.spec.name);
+                runs[i].push(web_run(
+                    &server,
+                    command,
+                    name == "lychee",
+                    plan.urls.len(),
+                )?);
+            }
+        }
+        text.push_str(&web_section(&plan, &tools, runs));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut report = String::from("# headcheck on a simulated web\n\n");
+    report.push_str(
+        "Generated by `cargo run --release -p headcheck-bench -- --web`; do not edit by hand.\n\n",
+    );
+    let _ = writeln!(report, "- Machine: {}", machine());
+    let _ = writeln!(
+        report,
+        "- Server: the benchmark's simulated web (bench/src/web.rs), 2 threads, one \
+         loopback address per host, sharing the machine with the tool measured."
+    );
+    let _ = writeln!(
+        report,
+        "- Politeness for every tool: 128 requests at once, 8 per host, 20 s timeout \
+         (headcheck's defaults; lychee: `--max-concurrency 128 --host-concurrency 8 \
+         --host-request-interval 0 --timeout 20 --max-retries 2 -X head`).{}",
+        lychee.map_or(" lychee: not installed.".to_string(), |v| format!(" {v}."))
+    );
+    let _ = writeln!(
+        report,
+        "- Lower bound: the most of Σ unavoidable time / 128, the busiest host's Σ / 8, \
+         a rate-limited host's requests / its rate, and the longest single wait (a dead \
+         host costs one connect timeout, 10 s; a hanging one, one timeout, 20 s). \
+         Median of {} runs{}.",
+        options.runs,
+        if options.quick {
+            ", --quick (10x fewer URLs)"
+        } else {
+            ""
+        }
+    );
+    report.push_str(&text);
+    print!("{report}");
+    if !options.quick && options.only.is_none() && options.baseline.is_none() {
+        std::fs::write(root.join("bench/RESULTS-web.md"), &report).map_err(|e| e.to_string())?;
+        eprintln!("bench: wrote bench/RESULTS-web.md");
+    }
+    Ok(())
+}
+
+fn headcheck_on(binary: &Path, list: &str) -> Command {
+    let mut command = Command::new(binary);
+    command
+        .args(["-q", "-o", "/dev/null", "--insecure", list])
+        .stdout(Stdio::null());
+    command
+}
+
+fn lychee_on(list: &str) -> Command {
+    let mut command = Command::new("lychee");
+    command
+        .args(["--no-progress", "--insecure", "-X", "head"])
+        .args(["--max-concurrency", "128", "--host-concurrency", "8"])
+        .args(["--host-request-interval", "0", "--timeout", "20"])
+        .args(["--max-retries", "2", list])
+        .stdout(Stdio::piped());
+    command
+}
+
+/// Runs one tool on the web and takes the server's log of it.
+fn web_run(
+    server: &WebServer,
+    command: &mut Command,
+    lychee: bool,
+    urls: usize,
+) -> Result<WebRun, String> {
+    let cpu_before = own_cpu();
+    server.begin();
+    let measure = if lychee {
+        // lychee exits 2 when links fail, as the web's do; its summary
+        // proves that it checked every URL.
+        let summary = std::env::temp_dir().join(format!("lychee-web-{}.out", std::process::id()));
+        let out = File::create(&summary).map_err(|e| e.to_string())?;
+        command.stdout(out);
+        let mut measure = measure_command_ref(command, |code| code == 0 || code == 2)?;
+        let printed = std::fs::read_to_string(&summary).unwrap_or_default();
+        measure.success &= printed.contains(&format!("{urls} Total"));
+        let _ = std::fs::remove_file(&summary);
+        measure
+    } else {
+        measure_command_ref(command, |code| code <= 1)?
+    };
+    let log = server.take();
+    Ok(WebRun {
+        measure,
+        log,
+        server_cpu: own_cpu().saturating_sub(cpu_before),
+    })
+}
+
+/// CPU time of this process (the server's threads) so far.
+fn own_cpu() -> Duration {
+    // SAFETY: rusage is plain data, fully written by getrusage.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: RUSAGE_SELF with a valid pointer.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    timeval(usage.ru_utime) + timeval(usage.ru_stime)
+}
+
+/// One scenario's table: each tool's median run.
+fn web_section(plan: &Plan, tools: &[(String, Command)], runs: Vec<Vec<WebRun>>) -> String {
+    let bound = plan.lower_bound(&WEB_POLITENESS);
+    let lb = bound.value().as_secs_f64();
+    let largest = plan.largest_host();
+    let mut text = String::new();
+    let dead = plan
+        .hosts
+        .iter()
+        .filter(|h| h.behaviour != headcheck_bench::web::Behaviour::Live)
+        .count();
+    let _ = writeln!(
+        text,
+        "\n## {}\n\n{} URLs on {} hosts ({} dead or hanging, {} on TLS, {} rate-limited at \
+         {}/s); the largest host has {} URLs. Lower bound {lb:.1} s, set by {} (global {:.1} s, \
+         busiest host {:.1} s, rate {:.1} s, single wait {:.1} s).\n",
+        plan.spec.name,
+        plan.urls.len(),
+        plan.hosts.len(),
+        dead,
+        plan.hosts.iter().filter(|h| h.tls).count(),
+        plan.hosts.iter().filter(|h| h.rate.is_some()).count(),
+        plan.spec.rate,
+        plan.hosts[largest].urls,
+        bound.limit(),
+        bound.total.as_secs_f64(),
+        bound.busiest_host.as_secs_f64(),
+        bound.rate.as_secs_f64(),
+        bound.single.as_secs_f64(),
+    );
+    let _ = writeln!(
+        text,
+        "| tool | wall s | × bound | CPU s | peak RSS MiB | 429s received | live in flight, \
+         first 30 s | largest host in flight, first 30 s | server late p99 / max ms | \
+         server CPU s |"
+    );
+    let _ = writeln!(
+        text,
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    );
+    let mut timelines = String::new();
+    for ((name, _), mut all) in tools.iter().zip(runs) {
+        all.sort_by_key(|run| run.measure.wall);
+        let failed = all.iter().any(|run| !run.measure.success);
+        let run = &all[all.len() / 2];
+        let m = run.measure;
+        let wall = m.wall.as_secs_f64();
+        let window = wall.min(30.0);
+        let mean = |values: Vec<f64>| values.iter().sum::<f64>() / values.len().max(1) as f64;
+        let live = mean(run.log.in_flight(1.0, window, None));
+        let big = mean(run.log.in_flight(1.0, window, Some(largest as u32)));
+        let (p99, max) = run.log.lateness();
+        let _ = writeln!(
+            text,
+            "| {name}{} | {wall:.1} | {:.2} | {:.1} | {:.1} | {} | {live:.1} | {big:.1} | \
+             {:.0} / {:.0} | {:.1} |",
+            if failed { " (a run failed)" } else { "" },
+            wall / lb,
+            m.cpu.as_secs_f64(),
+            m.max_rss_kib as f64 / 1024.0,
+            run.log.count(429),
+            p99 * 1000.0,
+            max * 1000.0,
+            run.server_cpu.as_secs_f64(),
+        );
+        let timeline: Vec<String> = run
+            .log
+            .in_flight(5.0, wall, None)
+            .iter()
+            .map(|n| format!("{n:.0}"))
+            .collect();
+        let _ = writeln!(timelines, "- {name}: {}", timeline.join(" "));
+    }
+    let _ = writeln!(
+        text,
+        "\nLive requests in flight, mean of each 5 s of the median run:\n\n{timelines}"
+    );
     text
 }

@@ -92,3 +92,103 @@ fn list_and_sitemap_hold_the_urls() {
         assert!(xml.contains(&format!("<loc>{line}</loc>")));
     }
 }
+
+mod web {
+    //! The simulated web's hosts behave as `web.rs` documents.
+
+    use std::net::Ipv4Addr;
+    use std::time::Duration;
+
+    use headcheck_bench::web::{Behaviour, Host, Kind, Plan, Spec, WebServer};
+
+    fn host(behaviour: Behaviour, tls: bool, rate: Option<f64>, last: u8) -> Host {
+        Host {
+            ip: Ipv4Addr::new(127, 1, 250, last),
+            behaviour,
+            tls,
+            latency: Duration::from_millis(2),
+            rate,
+            urls: 1,
+        }
+    }
+
+    /// Five hosts: plain, TLS, rate-limited to one request per 1000 s,
+    /// never accepting, and hanging.
+    fn plan() -> Plan {
+        Plan {
+            spec: Spec::web(),
+            hosts: vec![
+                host(Behaviour::Live, false, None, 1),
+                host(Behaviour::Live, true, None, 2),
+                host(Behaviour::Live, false, Some(0.001), 3),
+                host(Behaviour::NoAccept, false, None, 4),
+                host(Behaviour::Hanging, false, None, 5),
+            ],
+            urls: vec![
+                (0, Kind::Ok, 0),
+                (1, Kind::Ok, 1),
+                (2, Kind::Ok, 2),
+                (3, Kind::Ok, 3),
+                (4, Kind::Ok, 4),
+            ],
+        }
+    }
+
+    #[test]
+    fn hosts_answer_refuse_and_hang_as_planned() {
+        let plan = plan();
+        let server = WebServer::start(&plan, 1).unwrap();
+        let urls = server.urls(&plan);
+        assert!(urls[0].starts_with("http://127.1.250.1:"));
+        assert!(urls[1].starts_with("https://127.1.250.2:"));
+        server.begin();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let client = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .danger_accept_invalid_certs(true)
+                .timeout(Duration::from_secs(2))
+                .no_proxy()
+                .build()
+                .unwrap();
+            let head = |url: String| client.head(url).send();
+            let base = urls[0].trim_end_matches("/ok/0");
+            assert_eq!(head(urls[0].clone()).await.unwrap().status(), 200);
+            assert_eq!(
+                head(format!("{base}/missing/9")).await.unwrap().status(),
+                404
+            );
+            let moved = head(format!("{base}/moved/9")).await.unwrap();
+            assert_eq!(moved.status(), 301);
+            assert_eq!(moved.headers()["location"], "/ok/9");
+            assert_eq!(
+                head(format!("{base}/head405/9")).await.unwrap().status(),
+                405
+            );
+            let get = client
+                .get(format!("{base}/head405/9"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(get.status(), 200);
+            assert_eq!(head(urls[1].clone()).await.unwrap().status(), 200, "TLS");
+            assert_eq!(head(urls[2].clone()).await.unwrap().status(), 200);
+            let limited = head(urls[2].clone()).await.unwrap();
+            assert_eq!(limited.status(), 429);
+            assert_eq!(limited.headers()["retry-after"], "1");
+            let hanging = head(urls[4].clone()).await.unwrap_err();
+            assert!(hanging.is_timeout(), "{hanging}");
+        });
+        // The dead host's backlog is full: a connection is never accepted.
+        let dead = server.addrs[3];
+        let refused = std::net::TcpStream::connect_timeout(&dead, Duration::from_millis(300));
+        assert_eq!(refused.unwrap_err().kind(), std::io::ErrorKind::TimedOut);
+        let log = server.take();
+        assert_eq!(log.records.len(), 8, "{:?}", log.records);
+        assert_eq!(log.count(429), 1);
+        assert_eq!(log.hung, 1);
+    }
+}
