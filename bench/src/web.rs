@@ -80,7 +80,7 @@ impl Spec {
             hanging: 0.01,
             tls: 0.2,
             rate_limited: 0.01,
-            rate: 5.0,
+            rate: 10.0,
             missing: 0.04,
             moved: 0.05,
             head_hostile: 0.03,
@@ -243,8 +243,9 @@ impl Plan {
         let sizes = sizes(&spec);
         let count = |share: f64| (share * spec.hosts as f64).round() as usize;
         // Dead and hanging hosts are drawn from all but the ten largest, so
-        // that one draw does not decide the whole run; rate limits go to the
-        // larger hosts, where they matter.
+        // that one draw does not decide the whole run; rate limits go to
+        // hosts large enough to exceed them (ranks 20 to 60), but not so
+        // large that their rate alone sets the run's length.
         let small: Vec<usize> = (10.min(spec.hosts)..spec.hosts).collect();
         let mut picks = small.clone();
         rng.shuffle(&mut picks);
@@ -255,7 +256,7 @@ impl Plan {
             .skip(dead.len())
             .take(count(spec.hanging))
             .collect();
-        let mut large: Vec<usize> = (0..spec.hosts.min(50))
+        let mut large: Vec<usize> = (20.min(spec.hosts)..spec.hosts.min(60))
             .filter(|h| !dead.contains(h) && !hanging.contains(h))
             .collect();
         rng.shuffle(&mut large);
