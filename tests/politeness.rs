@@ -41,7 +41,8 @@ fn args<'a>(flags: &'a [&'a str], resolve: &'a [String], urls: &'a [String]) -> 
 /// per_host` and returns the highest number of requests each host saw in
 /// flight at once. Each host's requests wait until `per_host` of them are in
 /// flight together: with fewer allowed they would never be answered (and
-/// time out), with more allowed more would be seen.
+/// time out), with more allowed more would be seen. Each host's first URL,
+/// /warm, is answered at once (the others start once the host answered).
 fn highest_per_host(per_host: usize) -> HashMap<String, usize> {
     let barriers: HashMap<String, Arc<tokio::sync::Barrier>> = ["a.test", "b.test"]
         .iter()
@@ -50,6 +51,9 @@ fn highest_per_host(per_host: usize) -> HashMap<String, usize> {
     let in_flight: Arc<Mutex<HashMap<String, (usize, usize)>>> = Arc::default();
     let state = Arc::clone(&in_flight);
     let server = Server::start(move |seen| {
+        if seen.path == "/warm" {
+            return Reply::ok();
+        }
         let host = seen.host().to_string();
         {
             let mut map = state.lock().unwrap();
@@ -64,7 +68,8 @@ fn highest_per_host(per_host: usize) -> HashMap<String, usize> {
             state.lock().unwrap().get_mut(&host).unwrap().0 -= 1;
         })
     });
-    let paths = || (0..5 * per_host).map(|i| format!("/{i}"));
+    let paths =
+        || std::iter::once("/warm".to_string()).chain((0..5 * per_host).map(|i| format!("/{i}")));
     let mut all = urls(&server, "a.test", paths());
     all.extend(urls(&server, "b.test", paths()));
     let resolve = resolve_all(&server, &["a.test", "b.test"]);

@@ -167,6 +167,7 @@ fn format_flag_chooses_the_stdout_format() {
 fn unordered_writes_rows_as_checks_finish() {
     // /first is answered only once the test has read /second's row: with
     // --unordered that row must come out while /first is still pending.
+    // (/warm, answered at once, lets the host's other URLs start together.)
     let release = Arc::new(tokio::sync::Notify::new());
     let signal = Arc::clone(&release);
     let server = Server::start(move |seen| match seen.path.as_str() {
@@ -176,10 +177,17 @@ fn unordered_writes_rows_as_checks_finish() {
         }
         _ => Reply::ok(),
     });
-    let (first, second) = (server.url("/first"), server.url("/second"));
-    let (mut child, mut stdout) = spawn(&["--unordered", &first, &second]);
+    let (warm, first, second) = (
+        server.url("/warm"),
+        server.url("/first"),
+        server.url("/second"),
+    );
+    let (mut child, mut stdout) = spawn(&["--unordered", &warm, &first, &second]);
     let mut line = String::new();
     stdout.read_line(&mut line).unwrap();
+    line.clear();
+    stdout.read_line(&mut line).unwrap();
+    assert!(line.starts_with(&warm), "{line:?}");
     line.clear();
     stdout.read_line(&mut line).unwrap();
     assert!(line.starts_with(&second), "{line:?}");

@@ -36,15 +36,30 @@ impl Checker {
         self.client.options()
     }
 
-    /// Checks one target and returns its report row. Never fails: every
-    /// problem becomes part of the row.
-    pub async fn check(&self, target: Target) -> Outcome {
+    /// Checks one target and returns its report row, with what the check
+    /// learned of the URL's host. Never fails: every problem becomes part of
+    /// the row.
+    pub async fn check(&self, target: Target) -> Checked {
         let captured = self.options().capture.len();
         let (verdict, reason) = match target.kind {
             TargetKind::Check(url) => {
                 return self
                     .check_url(target.index, target.text, target.source, url)
                     .await;
+            }
+            TargetKind::Unreachable { url, error } => {
+                let outcome = Outcome::unchecked(
+                    target.index,
+                    target.text,
+                    target.source,
+                    Verdict::Error,
+                    format!("{error} (host unreachable)"),
+                    captured,
+                );
+                return Checked::row(Outcome {
+                    key: url.into(),
+                    ..outcome
+                });
             }
             TargetKind::Invalid(reason) => (Verdict::Invalid, reason),
             TargetKind::Skipped(reason) => (Verdict::Skipped, reason),
@@ -59,29 +74,29 @@ impl Checker {
                     captured,
                 );
                 outcome.error = None;
-                return outcome;
+                return Checked::row(outcome);
             }
             TargetKind::File {
                 problem: Some(problem),
             } => (Verdict::Broken, problem),
             TargetKind::Known(earlier) => {
-                return Outcome {
+                return Checked::row(Outcome {
                     index: target.index,
                     ..*earlier
-                };
+                });
             }
         };
-        Outcome::unchecked(
+        Checked::row(Outcome::unchecked(
             target.index,
             target.text,
             target.source,
             verdict,
             reason,
             captured,
-        )
+        ))
     }
 
-    async fn check_url(&self, index: u64, text: String, source: String, url: Url) -> Outcome {
+    async fn check_url(&self, index: u64, text: String, source: String, url: Url) -> Checked {
         let mut elapsed = Duration::ZERO;
         let mut attempts = 0;
         let answer = loop {
@@ -89,7 +104,9 @@ impl Checker {
             // Boxed, like the sleep below: thousands of checks wait for their
             // turn at once, and a task's size is that of its largest state.
             let answer = Box::pin(attempt(&self.client, &url, &mut elapsed)).await;
-            let Some(wait) = retry_wait(self.options(), &answer, attempts) else {
+            let failed_host = answer.final_url.host_str().unwrap_or_default();
+            let answered = self.client.limits().has_answered(failed_host);
+            let Some(wait) = retry_wait(self.options(), &answer, attempts, answered) else {
                 break answer;
             };
             if let Reply::Response {
@@ -105,13 +122,36 @@ impl Checker {
             // No slot is held while waiting: other URLs go on.
             Box::pin(tokio::time::sleep(wait)).await;
         };
+        let host = self.host_news(&url, &answer);
         let row = Row {
             index,
             key: url.into(),
             text,
             source,
         };
-        self.outcome(row, answer, elapsed, attempts)
+        Checked {
+            outcome: self.outcome(row, answer, elapsed, attempts),
+            host,
+        }
+    }
+
+    /// What the final answer says of the URL's own host: it answered (now
+    /// or before, to any URL), or it never answered and this URL could not
+    /// reach it (no redirect taken: a redirect is an answer).
+    fn host_news(&self, url: &Url, answer: &Answer) -> HostNews {
+        if self
+            .client
+            .limits()
+            .has_answered(url.host_str().unwrap_or_default())
+        {
+            return HostNews::Answered;
+        }
+        match &answer.reply {
+            Reply::Failure(failure) if answer.redirects == 0 && failure.is_unreachable() => {
+                HostNews::Unreachable(failure.text.clone())
+            }
+            _ => HostNews::Unknown,
+        }
     }
 
     fn outcome(&self, row: Row, answer: Answer, elapsed: Duration, attempts: u32) -> Outcome {
@@ -166,7 +206,7 @@ impl Checker {
         let chain = chase(&self.client, Method::Get, url, &mut elapsed, Some(timeout)).await;
         let response = chain.response.map_err(|failure| match failure.kind {
             // The whole transfer's limit, not --timeout, applied here.
-            FailureKind::Timeout if !failure.text.starts_with("connect") => {
+            FailureKind::Timeout => {
                 format!("timeout after {}", seconds(timeout))
             }
             _ => failure.text,
@@ -178,6 +218,38 @@ impl Checker {
             Err(format!("HTTP {}", status.as_u16()))
         }
     }
+}
+
+/// A check's report row, and what it learned of its URL's host.
+#[derive(Debug)]
+pub struct Checked {
+    pub outcome: Outcome,
+    pub host: HostNews,
+}
+
+impl Checked {
+    /// A row that needed no request, and so says nothing of a host.
+    fn row(outcome: Outcome) -> Checked {
+        Checked {
+            outcome,
+            host: HostNews::Unknown,
+        }
+    }
+}
+
+/// What a check learned of its URL's host, for the run's warm-up and its
+/// unreachable hosts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostNews {
+    /// The host has sent a response, in this check or before.
+    Answered,
+    /// The host has never answered, and this URL failed to reach it after
+    /// its retries (DNS, refused, connect timeout, TLS, or a timeout with
+    /// no answer): why, in the row's words.
+    Unreachable(String),
+    /// Nothing to go by: no request was made, or the host broke the
+    /// connection or answered garbage (it is there, but not answering well).
+    Unknown,
 }
 
 /// What a row keeps of its target.

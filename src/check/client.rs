@@ -66,7 +66,7 @@ impl Client {
         timeout: Option<Duration>,
     ) -> Result<reqwest::Response, Failure> {
         let host = url.host_str().unwrap_or_default();
-        let _permit = self.limits.acquire(host).await;
+        let permit = self.limits.acquire(host).await;
         let method = match method {
             Method::Head => reqwest::Method::HEAD,
             Method::Get => reqwest::Method::GET,
@@ -83,7 +83,13 @@ impl Client {
         // for their turn at once; only the few in flight should pay for it.
         let result = Box::pin(request.send()).await;
         *elapsed += started.elapsed();
-        result.map_err(|err| Failure::from_reqwest(&err, &self.options))
+        match result {
+            Ok(response) => {
+                permit.answered();
+                Ok(response)
+            }
+            Err(err) => Err(Failure::from_reqwest(&err, &self.options)),
+        }
     }
 }
 

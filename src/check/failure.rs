@@ -18,9 +18,13 @@ pub struct Failure {
     pub retryable: bool,
 }
 
-/// Kinds of failure that the method policy and retries branch on.
+/// Kinds of failure that the method policy, retries and the run's host
+/// bookkeeping branch on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailureKind {
+    /// No connection within the connect timeout.
+    ConnectTimeout,
+    /// Connected, but no answer within `--timeout`.
     Timeout,
     Dns,
     Refused,
@@ -33,6 +37,20 @@ pub enum FailureKind {
 }
 
 impl Failure {
+    /// A failure that says the host cannot be reached at all (no
+    /// connection, or no byte of answer), as opposed to a host that
+    /// answered badly.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(
+            self.kind,
+            FailureKind::ConnectTimeout
+                | FailureKind::Timeout
+                | FailureKind::Dns
+                | FailureKind::Refused
+                | FailureKind::Tls
+        )
+    }
+
     pub fn redirect(text: String) -> Failure {
         Failure {
             kind: FailureKind::Redirect,
@@ -44,9 +62,14 @@ impl Failure {
     pub fn from_reqwest(err: &reqwest::Error, options: &CheckOptions) -> Failure {
         let (kind, text) = describe(err, options);
         // DNS and TLS failures happen while connecting too, but another
-        // attempt will not change them.
+        // attempt will not change them; nor will it after a connect timeout,
+        // within which TCP has already resent its SYN several times.
         let retryable = kind == FailureKind::Timeout
-            || (err.is_connect() && !matches!(kind, FailureKind::Dns | FailureKind::Tls));
+            || (err.is_connect()
+                && !matches!(
+                    kind,
+                    FailureKind::Dns | FailureKind::Tls | FailureKind::ConnectTimeout
+                ));
         Failure {
             kind,
             text,
@@ -81,7 +104,7 @@ fn describe(err: &reqwest::Error, options: &CheckOptions) -> (FailureKind, Strin
     {
         return if err.is_connect() {
             (
-                FailureKind::Timeout,
+                FailureKind::ConnectTimeout,
                 format!("connect timeout after {}", seconds(options.connect_timeout)),
             )
         } else {

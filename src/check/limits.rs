@@ -14,6 +14,7 @@
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -53,6 +54,8 @@ struct Host {
     pacing: Option<DefaultDirectRateLimiter>,
     /// No request to this host before this instant.
     not_before: Mutex<Option<Instant>>,
+    /// The host has sent a response (any status) in this run.
+    answered: AtomicBool,
 }
 
 /// Held while one request is in flight.
@@ -60,6 +63,14 @@ struct Host {
 pub struct Permit {
     _host: OwnedSemaphorePermit,
     _global: OwnedSemaphorePermit,
+    host: Arc<Host>,
+}
+
+impl Permit {
+    /// Notes that the host sent a response: it is up, whatever it said.
+    pub fn answered(&self) {
+        self.host.answered.store(true, Ordering::Relaxed);
+    }
 }
 
 impl Limits {
@@ -103,7 +114,13 @@ impl Limits {
         Permit {
             _host: host_permit,
             _global: global,
+            host,
         }
+    }
+
+    /// Whether `host` has sent any response in this run.
+    pub fn has_answered(&self, host: &str) -> bool {
+        self.host(host).answered.load(Ordering::Relaxed)
     }
 
     /// Holds every request to `host` back for `wait` (from now), because it
@@ -126,6 +143,7 @@ impl Limits {
             slots: Arc::new(Semaphore::new(self.inner.options.per_host)),
             pacing: self.inner.options.rate_per_host.and_then(pacing),
             not_before: Mutex::new(None),
+            answered: AtomicBool::new(false),
         });
         hosts.insert(name.to_string(), Arc::clone(&host));
         host

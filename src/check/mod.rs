@@ -13,6 +13,6 @@ mod options;
 mod redirect;
 mod retry;
 
-pub use checker::Checker;
+pub use checker::{Checked, Checker, HostNews};
 pub use limits::{LimitOptions, Limits};
 pub use options::{CheckOptions, MethodPolicy};

@@ -4,17 +4,25 @@
 use std::time::Duration;
 
 use super::answer::{Answer, Reply};
+use super::failure::FailureKind;
 use super::options::CheckOptions;
 
 /// First wait before a retry without Retry-After; doubled at each attempt.
 const BACKOFF_BASE: Duration = Duration::from_millis(500);
 
 /// How long to wait before trying again, or `None` to stop here.
-/// Retried: connect errors, timeouts, 429, 502, 503, 504. The wait is
-/// the server's Retry-After when it gives one, else an exponential
-/// backoff with jitter (so many URLs do not come back at once), capped
-/// by `max_retry_wait` either way.
-pub fn retry_wait(options: &CheckOptions, answer: &Answer, attempts: u32) -> Option<Duration> {
+/// Retried: connect errors (not a connect timeout), timeouts on a host that
+/// has answered before (`host_answered`; a host that never answered is
+/// likely down, and a retry would only add a timeout), 429, 502, 503, 504.
+/// The wait is the server's Retry-After when it gives one, else an
+/// exponential backoff with jitter (so many URLs do not come back at
+/// once), capped by `max_retry_wait` either way.
+pub fn retry_wait(
+    options: &CheckOptions,
+    answer: &Answer,
+    attempts: u32,
+    host_answered: bool,
+) -> Option<Duration> {
     if attempts > options.retries {
         return None;
     }
@@ -24,6 +32,9 @@ pub fn retry_wait(options: &CheckOptions, answer: &Answer, attempts: u32) -> Opt
             retry_after,
             ..
         } => *retry_after,
+        Reply::Failure(failure) if failure.kind == FailureKind::Timeout && !host_answered => {
+            return None;
+        }
         Reply::Failure(failure) if failure.retryable => None,
         _ => return None,
     };

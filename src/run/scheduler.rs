@@ -30,10 +30,11 @@ use std::panic::AssertUnwindSafe;
 use futures::FutureExt;
 use futures::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::mpsc;
+use url::Url;
 
 use super::hosts::HostQueues;
 use super::reorder::Reorder;
-use crate::check::Checker;
+use crate::check::{Checked, Checker, HostNews};
 use crate::types::{Error, Outcome, Target, TargetKind, Verdict, text_key};
 
 /// How far ahead of the oldest unfinished URL a run may admit new ones.
@@ -146,11 +147,14 @@ pub async fn run<O: Observer>(
                 // per row when thousands finish each second.
                 let mut next = Some(first);
                 let mut written = Ok(());
-                while let Some((host, outcome)) = next {
+                while let Some((host, checked)) = next {
                     {
                         finished += 1;
+                        let Checked { outcome, host: news } = checked;
                         if let Some(host) = host {
-                            hosts.done(&host);
+                            for target in hosts.done(&host, news) {
+                                tasks.push(check_caught(checker.clone(), target, None));
+                            }
                         }
                         observer.finished(&outcome);
                         written = written.and_then(|()| {
@@ -174,15 +178,13 @@ pub async fn run<O: Observer>(
             item = targets.recv(), if input_open && room => match item {
                 Some(Ok(target)) => {
                     admitted += 1;
-                    match &target.kind {
-                        TargetKind::Check(url) => {
-                            let host = url.host_str().unwrap_or_default().to_string();
-                            hosts.push(host, target);
-                        }
+                    let settled = match &target.kind {
+                        TargetKind::Check(url) => hosts.push(authority(url), target),
                         // Rows that need no request are settled at once.
-                        _ => {
-                            tasks.push(check_caught(checker.clone(), target, None));
-                        }
+                        _ => Some(target),
+                    };
+                    if let Some(target) = settled {
+                        tasks.push(check_caught(checker.clone(), target, None));
                     }
                 }
                 Some(Err(e)) => {
@@ -203,28 +205,41 @@ pub async fn run<O: Observer>(
     }
 }
 
+/// The host a URL's check waits for: `host`, or `host:port` when the port
+/// is not the scheme's own.
+fn authority(url: &Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    }
+}
+
 /// Checks one target; a bug that panics becomes an `error` row rather than a
 /// lost one.
 async fn check_caught(
     checker: Checker,
     target: Target,
     host: Option<String>,
-) -> (Option<String>, Outcome) {
+) -> (Option<String>, Checked) {
     let (index, text, source) = (target.index, target.text.clone(), target.source.clone());
     let captured = checker.options().capture.len();
-    let outcome = match AssertUnwindSafe(checker.check(target)).catch_unwind().await {
-        Ok(outcome) => outcome,
-        Err(_) => Outcome {
-            key: text_key(&text),
-            ..Outcome::unchecked(
-                index,
-                text,
-                source,
-                Verdict::Error,
-                "internal error: the check panicked".to_string(),
-                captured,
-            )
+    let checked = match AssertUnwindSafe(checker.check(target)).catch_unwind().await {
+        Ok(checked) => checked,
+        Err(_) => Checked {
+            host: HostNews::Unknown,
+            outcome: Outcome {
+                key: text_key(&text),
+                ..Outcome::unchecked(
+                    index,
+                    text,
+                    source,
+                    Verdict::Error,
+                    "internal error: the check panicked".to_string(),
+                    captured,
+                )
+            },
         },
     };
-    (host, outcome)
+    (host, checked)
 }

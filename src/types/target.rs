@@ -31,6 +31,9 @@ pub enum TargetKind {
     /// An input that could not be read (a sitemap that failed to load, or
     /// broke off): an `error` row that says why.
     Unreadable(String),
+    /// A URL of a host that could not be reached by an earlier URL: an
+    /// `error` row with that URL's error, made without a request.
+    Unreachable { url: Url, error: String },
     /// A relative link checked on disk: `ok`, or `broken` with the problem
     /// (`file not found`, `fragment #x not found`).
     File { problem: Option<String> },
@@ -41,7 +44,7 @@ pub enum TargetKind {
 /// anything that is not a URL to check.
 pub fn entry_key<'a>(kind: &'a TargetKind, text: &'a str) -> &'a str {
     match kind {
-        TargetKind::Check(url) => url.as_str(),
+        TargetKind::Check(url) | TargetKind::Unreachable { url, .. } => url.as_str(),
         _ => text,
     }
 }

@@ -489,3 +489,46 @@ pub fn run(args: &[&str]) -> (Csv, String, i32) {
     assert!(!stderr.contains("panicked"), "headcheck panicked: {stderr}");
     (Csv::parse(&output.stdout), stderr, code)
 }
+
+/// A listening socket on 127.0.0.1 that never accepts, its accept queue
+/// filled, so that the kernel drops every further SYN and a client waits
+/// for its connect timeout, as with a host behind a silent firewall.
+pub struct NeverAccepting {
+    pub addr: SocketAddr,
+    _listener: TcpListener,
+    _held: Vec<std::net::TcpStream>,
+    _runtime: Runtime,
+}
+
+impl NeverAccepting {
+    pub fn start() -> NeverAccepting {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let listener = runtime.block_on(async {
+            let socket = tokio::net::TcpSocket::new_v4().unwrap();
+            socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+            socket.listen(0).unwrap()
+        });
+        let addr = listener.local_addr().unwrap();
+        let mut held = Vec::new();
+        for _ in 0..8 {
+            match std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(300))
+            {
+                Ok(stream) => held.push(stream),
+                Err(_) => break,
+            }
+        }
+        NeverAccepting {
+            addr,
+            _listener: listener,
+            _held: held,
+            _runtime: runtime,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+}

@@ -24,7 +24,9 @@ use crate::exit;
 use crate::progress::Progress;
 use crate::summary::{Summary, terminal_safe};
 
-/// Longest time a connection attempt may take, within `--timeout`.
+/// Longest time a connection attempt may take: half of `--timeout`, at most
+/// this. Shorter than the request's timeout, so that a host that never
+/// accepts a connection is told from one that accepts and never answers.
 const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub fn main() -> i32 {
@@ -161,7 +163,7 @@ fn checker(args: &Args, capture: Vec<HeaderName>) -> anyhow::Result<Checker> {
         method: args.method.into(),
         max_redirects: args.max_redirects,
         timeout: args.timeout,
-        connect_timeout: args.timeout.min(MAX_CONNECT_TIMEOUT),
+        connect_timeout: (args.timeout / 2).min(MAX_CONNECT_TIMEOUT),
         headers,
         user_agent: args.user_agent.clone(),
         insecure: args.insecure,

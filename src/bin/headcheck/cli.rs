@@ -92,7 +92,7 @@ pub struct Args {
     pub max_redirects: u32,
 
     /// Seconds each request may take until its response headers arrive
-    /// (connecting is limited to at most 10 seconds of it).
+    /// (connecting is limited to half of it, at most 10 seconds).
     #[arg(long, value_name = "SECS", default_value = "20", value_parser = parse_seconds)]
     pub timeout: Duration,
 

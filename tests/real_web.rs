@@ -1,0 +1,143 @@
+//! Hosts on the real web: warm-up (a host's first request goes alone),
+//! unreachable hosts (their other URLs are settled at once), and no retry
+//! where a retry only adds a timeout.
+
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use support::{NeverAccepting, Reply, Server, closed_port, run};
+
+#[test]
+fn a_hosts_first_request_goes_alone_until_it_answers() {
+    // The first request is answered when a second one arrives, or after a
+    // second: with warm-up no second request can arrive before the answer.
+    let seen = Arc::new(AtomicUsize::new(0));
+    let seen_before_answer = Arc::new(AtomicUsize::new(0));
+    let second = Arc::new(tokio::sync::Notify::new());
+    let (count, before, arrived) = (
+        Arc::clone(&seen),
+        Arc::clone(&seen_before_answer),
+        Arc::clone(&second),
+    );
+    let server = Server::start(move |_| {
+        if count.fetch_add(1, Ordering::SeqCst) > 0 {
+            arrived.notify_one();
+            return Reply::ok();
+        }
+        let (count, before, arrived) = (
+            Arc::clone(&count),
+            Arc::clone(&before),
+            Arc::clone(&arrived),
+        );
+        Reply::ok().after(async move {
+            let _ = tokio::time::timeout(Duration::from_secs(1), arrived.notified()).await;
+            before.store(count.load(Ordering::SeqCst), Ordering::SeqCst);
+        })
+    });
+    let urls: Vec<String> = (0..6).map(|i| server.url(&format!("/{i}"))).collect();
+    let mut args = vec!["--method", "head"];
+    args.extend(urls.iter().map(String::as_str));
+    let (csv, _, code) = run(&args);
+    assert_eq!(code, 0, "{:?}", csv.rows);
+    assert_eq!(seen_before_answer.load(Ordering::SeqCst), 1);
+    assert_eq!(seen.load(Ordering::SeqCst), 6);
+}
+
+#[test]
+fn a_refused_host_makes_its_other_urls_errors_at_once() {
+    let port = closed_port();
+    let urls: Vec<String> = (0..5)
+        .map(|i| format!("http://127.0.0.1:{port}/{i}"))
+        .collect();
+    let mut args = vec!["--max-retry-wait", "0"];
+    args.extend(urls.iter().map(String::as_str));
+    let (csv, _, code) = run(&args);
+    assert_eq!(code, 1);
+    assert_eq!(csv.col("url"), urls, "rows in input order");
+    assert_eq!(csv.get(0, "error"), "connection refused");
+    assert_eq!(csv.get(0, "attempts"), "3", "the first URL is retried");
+    for row in 1..5 {
+        assert_eq!(csv.get(row, "result"), "error");
+        assert_eq!(
+            csv.get(row, "error"),
+            "connection refused (host unreachable)"
+        );
+        assert_eq!(csv.get(row, "attempts"), "0");
+        assert_eq!(csv.get(row, "status"), "");
+    }
+}
+
+#[test]
+fn a_host_that_never_answers_costs_one_timeout_without_retry() {
+    let server = Server::start(|_| Reply::hang());
+    let urls: Vec<String> = (0..4).map(|i| server.url(&format!("/{i}"))).collect();
+    let mut args = vec!["--timeout", "1", "--retries", "2"];
+    args.extend(urls.iter().map(String::as_str));
+    let (csv, _, code) = run(&args);
+    assert_eq!(code, 1);
+    assert_eq!(csv.get(0, "error"), "timeout after 1s");
+    assert_eq!(
+        csv.get(0, "attempts"),
+        "1",
+        "not retried: it never answered"
+    );
+    for row in 1..4 {
+        assert_eq!(csv.get(row, "error"), "timeout after 1s (host unreachable)");
+        assert_eq!(csv.get(row, "attempts"), "0");
+    }
+    assert_eq!(server.seen().len(), 1);
+}
+
+#[test]
+fn a_connect_timeout_is_not_retried_and_makes_the_host_unreachable() {
+    let host = NeverAccepting::start();
+    let urls = [host.url("/a"), host.url("/b"), host.url("/c")];
+    // Connecting may take half of --timeout.
+    let mut args = vec!["--timeout", "2", "--retries", "2"];
+    args.extend(urls.iter().map(String::as_str));
+    let (csv, _, code) = run(&args);
+    assert_eq!(code, 1);
+    assert_eq!(csv.get(0, "error"), "connect timeout after 1s");
+    assert_eq!(csv.get(0, "attempts"), "1");
+    for row in 1..3 {
+        assert_eq!(
+            csv.get(row, "error"),
+            "connect timeout after 1s (host unreachable)"
+        );
+        assert_eq!(csv.get(row, "attempts"), "0");
+    }
+}
+
+#[test]
+fn a_host_that_answered_once_is_never_marked_unreachable() {
+    let server = Server::start(|seen| {
+        if seen.path == "/ok" {
+            Reply::ok()
+        } else {
+            Reply::hang()
+        }
+    });
+    let urls = [
+        server.url("/ok"),
+        server.url("/hang/1"),
+        server.url("/hang/2"),
+    ];
+    let mut args = vec!["--timeout", "1", "--retries", "1", "--max-retry-wait", "0"];
+    args.extend(urls.iter().map(String::as_str));
+    let (csv, _, code) = run(&args);
+    assert_eq!(code, 1);
+    assert_eq!(csv.get(0, "result"), "ok");
+    for row in 1..3 {
+        assert_eq!(csv.get(row, "error"), "timeout after 1s");
+        assert_eq!(
+            csv.get(row, "attempts"),
+            "2",
+            "a timeout on a host that answered is retried"
+        );
+    }
+    assert_eq!(server.seen_at("/hang/1").len(), 2);
+    assert_eq!(server.seen_at("/hang/2").len(), 2);
+}
