@@ -23,6 +23,7 @@
 //! flat however long the input is, while one hanging URL still lets
 //! thousands of others be checked.
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::io;
 use std::panic::AssertUnwindSafe;
@@ -32,7 +33,7 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::mpsc;
 use url::Url;
 
-use super::hosts::HostQueues;
+use super::hosts::{HostId, HostQueues};
 use super::reorder::Reorder;
 use crate::check::{Checked, Checker, HostNews};
 use crate::types::{Error, Outcome, Target, TargetKind, Verdict, text_key};
@@ -152,7 +153,7 @@ pub async fn run<O: Observer>(
                         finished += 1;
                         let Checked { outcome, host: news } = checked;
                         if let Some(host) = host {
-                            for target in hosts.done(&host, news) {
+                            for target in hosts.done(host, news) {
                                 tasks.push(check_caught(checker.clone(), target, None));
                             }
                         }
@@ -179,7 +180,10 @@ pub async fn run<O: Observer>(
                 Some(Ok(target)) => {
                     admitted += 1;
                     let settled = match &target.kind {
-                        TargetKind::Check(url) => hosts.push(authority(url), target),
+                        TargetKind::Check(url) => {
+                            let host = hosts.id(&authority(url));
+                            hosts.push(host, target)
+                        }
                         // Rows that need no request are settled at once.
                         _ => Some(target),
                     };
@@ -207,11 +211,11 @@ pub async fn run<O: Observer>(
 
 /// The host a URL's check waits for: `host`, or `host:port` when the port
 /// is not the scheme's own.
-fn authority(url: &Url) -> String {
+fn authority(url: &Url) -> Cow<'_, str> {
     let host = url.host_str().unwrap_or_default();
     match url.port() {
-        Some(port) => format!("{host}:{port}"),
-        None => host.to_string(),
+        Some(port) => Cow::Owned(format!("{host}:{port}")),
+        None => Cow::Borrowed(host),
     }
 }
 
@@ -220,8 +224,8 @@ fn authority(url: &Url) -> String {
 async fn check_caught(
     checker: Checker,
     target: Target,
-    host: Option<String>,
-) -> (Option<String>, Checked) {
+    host: Option<HostId>,
+) -> (Option<HostId>, Checked) {
     let (index, text, source) = (target.index, target.text.clone(), target.source.clone());
     let captured = checker.options().capture.len();
     let checked = match AssertUnwindSafe(checker.check(target)).catch_unwind().await {
