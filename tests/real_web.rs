@@ -141,3 +141,62 @@ fn a_host_that_answered_once_is_never_marked_unreachable() {
     assert_eq!(server.seen_at("/hang/1").len(), 2);
     assert_eq!(server.seen_at("/hang/2").len(), 2);
 }
+
+#[test]
+fn a_burst_of_429s_is_one_pause_and_halves_the_hosts_concurrency() {
+    // After /warm, the first 8 requests (held until all 8 are in flight)
+    // answer 429 with Retry-After: 1; every later request answers 200 after
+    // a moment, so that the server sees how many are in flight at once
+    // before the first answers let the host's concurrency grow back.
+    const PER_HOST: usize = 8;
+    let seen = Arc::new(AtomicUsize::new(0));
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let calm_answers = Arc::new(AtomicUsize::new(0));
+    let highest_after = Arc::new(AtomicUsize::new(0));
+    let burst = Arc::new(tokio::sync::Barrier::new(PER_HOST));
+    let (count, now, calm, highest, barrier) = (
+        Arc::clone(&seen),
+        Arc::clone(&in_flight),
+        Arc::clone(&calm_answers),
+        Arc::clone(&highest_after),
+        Arc::clone(&burst),
+    );
+    let server = Server::start(move |request| {
+        if request.path == "/warm" {
+            return Reply::ok();
+        }
+        if count.fetch_add(1, Ordering::SeqCst) < PER_HOST {
+            let barrier = Arc::clone(&barrier);
+            return Reply::status(429)
+                .header("retry-after", "1")
+                .after(async move {
+                    barrier.wait().await;
+                });
+        }
+        let current = now.fetch_add(1, Ordering::SeqCst) + 1;
+        // headcheck gives a slot back after every 4 calm answers.
+        if calm.load(Ordering::SeqCst) < 4 {
+            highest.fetch_max(current, Ordering::SeqCst);
+        }
+        let (now, calm) = (Arc::clone(&now), Arc::clone(&calm));
+        Reply::ok().after(async move {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            now.fetch_sub(1, Ordering::SeqCst);
+            calm.fetch_add(1, Ordering::SeqCst);
+        })
+    });
+    let mut urls = vec![server.url("/warm")];
+    urls.extend((0..3 * PER_HOST).map(|i| server.url(&format!("/{i}"))));
+    let mut args = vec!["--method", "head", "--per-host", "8"];
+    args.extend(urls.iter().map(String::as_str));
+    let (csv, _, code) = run(&args);
+    assert_eq!(code, 0, "{:?}", csv.rows);
+    let retried = csv.col("attempts").iter().filter(|a| **a == "2").count();
+    assert_eq!(retried, PER_HOST, "each URL of the burst was retried once");
+    let highest = highest_after.load(Ordering::SeqCst);
+    assert!(
+        (1..=PER_HOST / 2).contains(&highest),
+        "after the burst at most half the slots: {highest}"
+    );
+    assert_eq!(seen.load(Ordering::SeqCst), 3 * PER_HOST + PER_HOST);
+}

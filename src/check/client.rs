@@ -85,7 +85,7 @@ impl Client {
         *elapsed += started.elapsed();
         match result {
             Ok(response) => {
-                permit.answered();
+                permit.answered(response.status().as_u16());
                 Ok(response)
             }
             Err(err) => Err(Failure::from_reqwest(&err, &self.options)),

@@ -11,6 +11,14 @@
 //! given back as soon as its response headers are in. So a URL waiting for a
 //! slow, rate-limited or backing-off host never holds a global slot, and
 //! never starves the other hosts.
+//!
+//! A host that answers 429 or 503 is asked more slowly: its backoff holds
+//! every URL of the host (answers of one burst share one pause, the latest
+//! deadline), and the first such answer of a burst halves the host's
+//! concurrency (at least 1), which grows back by one after every
+//! [`GROW_AFTER`] answers that are neither 429 nor 503. So a rate-limited
+//! host is asked at the pace it can take, instead of being hit by all its
+//! slots again after each pause.
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -56,20 +64,114 @@ struct Host {
     not_before: Mutex<Option<Instant>>,
     /// The host has sent a response (any status) in this run.
     answered: AtomicBool,
+    /// Set while the host's concurrency is below `--per-host`: the common
+    /// case reads this flag, not the lock.
+    slowed: AtomicBool,
+    pace: Mutex<Pace>,
+}
+
+/// How many requests the host takes at once now.
+#[derive(Debug)]
+struct Pace {
+    allowed: usize,
+    /// Slots still to take out of the semaphore as requests finish (they
+    /// were in use when the concurrency was cut).
+    debt: usize,
+    /// Answers neither 429 nor 503 since the last change.
+    calm: u32,
+    /// When the concurrency was last cut.
+    cut_at: Option<Instant>,
+}
+
+/// Calm answers after which a slowed host gets one more slot back.
+pub const GROW_AFTER: u32 = 4;
+
+impl Host {
+    /// A 429 or 503 to a request sent at `sent`: halves the host's
+    /// concurrency, once per burst (the answer to a request sent before the
+    /// last cut belongs to the burst that caused it).
+    fn slow_down(&self, sent: Instant) {
+        let mut pace = lock(&self.pace);
+        if pace.cut_at.is_some_and(|cut| sent <= cut) {
+            return;
+        }
+        pace.cut_at = Some(Instant::now());
+        let allowed = (pace.allowed / 2).max(1);
+        let cut = pace.allowed - allowed;
+        pace.allowed = allowed;
+        pace.calm = 0;
+        pace.debt += cut - self.slots.forget_permits(cut);
+        self.slowed.store(true, Ordering::Relaxed);
+    }
+
+    /// Any other answer: after [`GROW_AFTER`] of them, one slot back.
+    fn calm_down(&self, per_host: usize) {
+        if !self.slowed.load(Ordering::Relaxed) {
+            return;
+        }
+        let mut pace = lock(&self.pace);
+        pace.calm += 1;
+        if pace.calm < GROW_AFTER || pace.allowed >= per_host {
+            return;
+        }
+        pace.calm = 0;
+        pace.allowed += 1;
+        if pace.debt > 0 {
+            pace.debt -= 1;
+        } else {
+            self.slots.add_permits(1);
+        }
+        if pace.allowed >= per_host && pace.debt == 0 {
+            self.slowed.store(false, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether a finished request's slot goes to the debt instead of back.
+    fn pay_debt(&self) -> bool {
+        if !self.slowed.load(Ordering::Relaxed) {
+            return false;
+        }
+        let mut pace = lock(&self.pace);
+        if pace.debt == 0 {
+            return false;
+        }
+        pace.debt -= 1;
+        true
+    }
 }
 
 /// Held while one request is in flight.
 #[derive(Debug)]
 pub struct Permit {
-    _host: OwnedSemaphorePermit,
+    slot: Option<OwnedSemaphorePermit>,
     _global: OwnedSemaphorePermit,
     host: Arc<Host>,
+    per_host: usize,
+    /// When the request was let go.
+    sent: Instant,
 }
 
 impl Permit {
-    /// Notes that the host sent a response: it is up, whatever it said.
-    pub fn answered(&self) {
+    /// Notes that the host sent a response with `status`: it is up,
+    /// whatever it said, and asks to be asked more slowly if it said 429 or
+    /// 503.
+    pub fn answered(&self, status: u16) {
         self.host.answered.store(true, Ordering::Relaxed);
+        if matches!(status, 429 | 503) {
+            self.host.slow_down(self.sent);
+        } else {
+            self.host.calm_down(self.per_host);
+        }
+    }
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        if self.host.pay_debt()
+            && let Some(slot) = self.slot.take()
+        {
+            slot.forget();
+        }
     }
 }
 
@@ -112,9 +214,11 @@ impl Limits {
             .await
             .expect("the global semaphore is never closed");
         Permit {
-            _host: host_permit,
+            slot: Some(host_permit),
             _global: global,
             host,
+            per_host: self.inner.options.per_host,
+            sent: Instant::now(),
         }
     }
 
@@ -144,6 +248,13 @@ impl Limits {
             pacing: self.inner.options.rate_per_host.and_then(pacing),
             not_before: Mutex::new(None),
             answered: AtomicBool::new(false),
+            slowed: AtomicBool::new(false),
+            pace: Mutex::new(Pace {
+                allowed: self.inner.options.per_host,
+                debt: 0,
+                calm: 0,
+                cut_at: None,
+            }),
         });
         hosts.insert(name.to_string(), Arc::clone(&host));
         host
@@ -208,6 +319,34 @@ mod tests {
         assert_eq!(Instant::now(), start, "other hosts are not held");
         let _busy = limits.acquire("busy.test").await;
         assert!(Instant::now() >= start + Duration::from_secs(30));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_429_halves_the_hosts_slots_until_calm_answers_return_them() {
+        let limits = limits(64, 8);
+        let available = |limits: &Limits| limits.host("busy.test").slots.available_permits();
+        let mut held = Vec::new();
+        for _ in 0..8 {
+            held.push(limits.acquire("busy.test").await);
+        }
+        held[0].answered(429);
+        limits.back_off("busy.test", Duration::from_secs(1));
+        // The rest of the burst, sent before the cut: no further cut.
+        for permit in &held[1..] {
+            permit.answered(429);
+        }
+        held.clear();
+        assert_eq!(available(&limits), 4);
+        for _ in 0..GROW_AFTER {
+            let permit = limits.acquire("busy.test").await;
+            permit.answered(200);
+        }
+        assert_eq!(available(&limits), 5);
+        // A new burst after the pause halves again.
+        let permit = limits.acquire("busy.test").await;
+        permit.answered(503);
+        drop(permit);
+        assert_eq!(available(&limits), 2);
     }
 
     #[test]
