@@ -200,3 +200,26 @@ fn a_burst_of_429s_is_one_pause_and_halves_the_hosts_concurrency() {
     );
     assert_eq!(seen.load(Ordering::SeqCst), 3 * PER_HOST + PER_HOST);
 }
+
+#[test]
+fn a_host_whose_head_is_wrong_three_times_is_asked_with_get_alone() {
+    let server = Server::start(|seen| {
+        if seen.method == "HEAD" {
+            Reply::status(405)
+        } else {
+            Reply::ok()
+        }
+    });
+    let urls: Vec<String> = (0..10).map(|i| server.url(&format!("/{i}"))).collect();
+    // One at a time, so that the count does not depend on the order of
+    // answers.
+    let mut args = vec!["--per-host", "1"];
+    args.extend(urls.iter().map(String::as_str));
+    let (csv, _, code) = run(&args);
+    assert_eq!(code, 0, "{:?}", csv.rows);
+    assert!(csv.col("method").iter().all(|m| *m == "GET"));
+    let seen = server.seen();
+    let heads = seen.iter().filter(|s| s.method == "HEAD").count();
+    let gets = seen.iter().filter(|s| s.method == "GET").count();
+    assert_eq!((heads, gets), (3, 10));
+}

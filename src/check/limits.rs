@@ -22,7 +22,7 @@
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -64,6 +64,8 @@ struct Host {
     not_before: Mutex<Option<Instant>>,
     /// The host has sent a response (any status) in this run.
     answered: AtomicBool,
+    /// URLs whose HEAD was answered wrongly and GET rightly.
+    wrong_heads: AtomicU32,
     /// Set while the host's concurrency is below `--per-host`: the common
     /// case reads this flag, not the lock.
     slowed: AtomicBool,
@@ -82,6 +84,9 @@ struct Pace {
     /// When the concurrency was last cut.
     cut_at: Option<Instant>,
 }
+
+/// HEAD-wrong, GET-right answers after which a host is asked with GET alone.
+pub const WRONG_HEADS: u32 = 3;
 
 /// Calm answers after which a slowed host gets one more slot back.
 pub const GROW_AFTER: u32 = 4;
@@ -227,6 +232,18 @@ impl Limits {
         self.host(host).answered.load(Ordering::Relaxed)
     }
 
+    /// Notes that `host` answered a HEAD wrongly and the same URL's GET
+    /// rightly.
+    pub fn head_was_wrong(&self, host: &str) {
+        self.host(host).wrong_heads.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Whether `host` has answered HEAD wrongly (and GET rightly) so often
+    /// that its URLs are better asked with GET alone.
+    pub fn skips_head(&self, host: &str) -> bool {
+        self.host(host).wrong_heads.load(Ordering::Relaxed) >= WRONG_HEADS
+    }
+
     /// Holds every request to `host` back for `wait` (from now), because it
     /// answered 429 or 503. A later deadline already set is kept.
     pub fn back_off(&self, host: &str, wait: Duration) {
@@ -248,6 +265,7 @@ impl Limits {
             pacing: self.inner.options.rate_per_host.and_then(pacing),
             not_before: Mutex::new(None),
             answered: AtomicBool::new(false),
+            wrong_heads: AtomicU32::new(0),
             slowed: AtomicBool::new(false),
             pace: Mutex::new(Pace {
                 allowed: self.inner.options.per_host,

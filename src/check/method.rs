@@ -1,6 +1,8 @@
 //! The method policy (`--method`): HEAD, and GET to confirm an answer that
 //! is not accepted, since many real servers answer HEAD wrongly while GET
-//! works.
+//! works. A host that has done so for
+//! [`WRONG_HEADS`](super::limits::WRONG_HEADS) URLs is asked with GET
+//! alone from then on: its HEAD answers cost a request and say nothing.
 
 use std::time::Duration;
 
@@ -18,14 +20,25 @@ pub async fn attempt(client: &Client, url: &Url, elapsed: &mut Duration) -> Answ
         MethodPolicy::Head => follow(client, Method::Head, url, elapsed).await,
         MethodPolicy::Get => follow(client, Method::Get, url, elapsed).await,
         MethodPolicy::Auto => {
-            let head = follow(client, Method::Head, url, elapsed).await;
-            if needs_get_confirmation(client.options(), &head) {
-                follow(client, Method::Get, url, elapsed).await
-            } else {
-                head
+            let host = url.host_str().unwrap_or_default();
+            if client.limits().skips_head(host) {
+                return follow(client, Method::Get, url, elapsed).await;
             }
+            let head = follow(client, Method::Head, url, elapsed).await;
+            if !needs_get_confirmation(client.options(), &head) {
+                return head;
+            }
+            let get = follow(client, Method::Get, url, elapsed).await;
+            if is_accepted(client.options(), &get) {
+                client.limits().head_was_wrong(host);
+            }
+            get
         }
     }
+}
+
+fn is_accepted(options: &CheckOptions, answer: &Answer) -> bool {
+    matches!(answer.reply, Reply::Response { status, .. } if options.accept.contains(status))
 }
 
 /// Many real servers answer HEAD wrongly (404, 403, 405, 500, a reset)
