@@ -223,3 +223,41 @@ fn a_host_whose_head_is_wrong_three_times_is_asked_with_get_alone() {
     let gets = seen.iter().filter(|s| s.method == "GET").count();
     assert_eq!((heads, gets), (3, 10));
 }
+
+#[test]
+fn stalled_requests_stop_counting_against_the_global_limit() {
+    // Four URLs hang until every fast URL has been answered. With -c 4 they
+    // hold every global slot until they stall (after 1 s); if stalled
+    // requests kept their slots, no fast URL could start and the hanging
+    // ones would time out instead.
+    const FAST: usize = 100;
+    let answered = Arc::new(AtomicUsize::new(0));
+    let all_done = Arc::new(tokio::sync::Notify::new());
+    let (count, done) = (Arc::clone(&answered), Arc::clone(&all_done));
+    let server = Server::start(move |seen| {
+        if seen.path == "/warm" {
+            return Reply::ok();
+        }
+        if seen.path.starts_with("/hang/") {
+            let (count, done) = (Arc::clone(&count), Arc::clone(&done));
+            return Reply::ok().after(async move {
+                while count.load(Ordering::SeqCst) < FAST {
+                    done.notified().await;
+                }
+            });
+        }
+        if count.fetch_add(1, Ordering::SeqCst) + 1 == FAST {
+            done.notify_waiters();
+        }
+        Reply::ok()
+    });
+    let mut urls = vec![server.url("/warm")];
+    urls.extend((0..4).map(|i| server.url(&format!("/hang/{i}"))));
+    urls.extend((0..FAST).map(|i| server.url(&format!("/fast/{i}"))));
+    let mut args = vec!["-c", "4", "--stall-after", "1", "--timeout", "10"];
+    args.extend(urls.iter().map(String::as_str));
+    let (csv, _, code) = run(&args);
+    assert_eq!(code, 0, "{:?}", &csv.rows[..5]);
+    assert!(csv.col("result").iter().all(|r| *r == "ok"));
+    assert_eq!(csv.col("url"), urls, "rows in input order");
+}

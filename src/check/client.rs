@@ -66,7 +66,7 @@ impl Client {
         timeout: Option<Duration>,
     ) -> Result<reqwest::Response, Failure> {
         let host = url.host_str().unwrap_or_default();
-        let permit = self.limits.acquire(host).await;
+        let mut permit = self.limits.acquire(host).await;
         let method = match method {
             Method::Head => reqwest::Method::HEAD,
             Method::Get => reqwest::Method::GET,
@@ -81,7 +81,15 @@ impl Client {
         let started = Instant::now();
         // Boxed: the request future is large, and thousands of checks wait
         // for their turn at once; only the few in flight should pay for it.
-        let result = Box::pin(request.send()).await;
+        let mut sending = Box::pin(request.send());
+        let result = match tokio::time::timeout(self.options.stall_after, &mut sending).await {
+            Ok(result) => result,
+            Err(_) => {
+                // No answer yet: let a new request use this one's global slot.
+                self.limits.stall(&mut permit);
+                sending.await
+            }
+        };
         *elapsed += started.elapsed();
         match result {
             Ok(response) => {

@@ -8,9 +8,13 @@
 //! 4. a global slot (`-c`).
 //!
 //! The global slot is taken last, at the moment the request goes out, and
-//! given back as soon as its response headers are in. So a URL waiting for a
-//! slow, rate-limited or backing-off host never holds a global slot, and
-//! never starves the other hosts.
+//! given back as soon as its response headers are in, or when the request
+//! stalls: a request with no answer after `--stall-after` trades its global
+//! slot for one of as many stall slots (keeping its host's slot and its
+//! timeout), so hanging servers cannot hold every slot; at most `-c`
+//! requests are stalled at once, so open sockets stay below 2 × `-c`. So a
+//! URL waiting for a slow, rate-limited, backing-off or hanging host never
+//! holds a global slot for long, and never starves the other hosts.
 //!
 //! A host that answers 429 or 503 is asked more slowly: its backoff holds
 //! every URL of the host (answers of one burst share one pause, the latest
@@ -50,6 +54,8 @@ pub struct Limits {
 #[derive(Debug)]
 struct Inner {
     global: Arc<Semaphore>,
+    /// Slots of stalled requests, as many as global ones.
+    stalled: Arc<Semaphore>,
     options: LimitOptions,
     /// Per-host state, created on first use. It lives for the run: its size
     /// grows with the number of distinct hosts, not URLs.
@@ -149,7 +155,9 @@ impl Host {
 #[derive(Debug)]
 pub struct Permit {
     slot: Option<OwnedSemaphorePermit>,
-    _global: OwnedSemaphorePermit,
+    /// The global slot, traded for a stall slot when the request stalls.
+    global: Option<OwnedSemaphorePermit>,
+    stalled: Option<OwnedSemaphorePermit>,
     host: Arc<Host>,
     per_host: usize,
     /// When the request was let go.
@@ -186,6 +194,7 @@ impl Limits {
         Limits {
             inner: Arc::new(Inner {
                 global: Arc::new(Semaphore::new(permits(options.concurrency))),
+                stalled: Arc::new(Semaphore::new(permits(options.concurrency))),
                 options: LimitOptions {
                     concurrency: permits(options.concurrency),
                     per_host: permits(options.per_host),
@@ -220,10 +229,28 @@ impl Limits {
             .expect("the global semaphore is never closed");
         Permit {
             slot: Some(host_permit),
-            _global: global,
+            global: Some(global),
+            stalled: None,
             host,
             per_host: self.inner.options.per_host,
             sent: Instant::now(),
+        }
+    }
+
+    /// The request holding `permit` has had no answer for `--stall-after`:
+    /// it gives its global slot back for a stall slot, if one is free (else
+    /// it keeps counting against `-c`). Returns whether it did.
+    pub fn stall(&self, permit: &mut Permit) -> bool {
+        if permit.stalled.is_some() {
+            return true;
+        }
+        match Arc::clone(&self.inner.stalled).try_acquire_owned() {
+            Ok(stalled) => {
+                permit.stalled = Some(stalled);
+                permit.global = None;
+                true
+            }
+            Err(_) => false,
         }
     }
 
@@ -365,6 +392,26 @@ mod tests {
         permit.answered(503);
         drop(permit);
         assert_eq!(available(&limits), 2);
+    }
+
+    #[tokio::test]
+    async fn stalled_requests_give_their_global_slot_back_within_a_bound() {
+        let limits = limits(2, 8);
+        let mut first = limits.acquire("hang.test").await;
+        let mut second = limits.acquire("hang.test").await;
+        assert_eq!(limits.inner.global.available_permits(), 0);
+        assert!(limits.stall(&mut first));
+        assert!(limits.stall(&mut second));
+        assert_eq!(limits.inner.global.available_permits(), 2);
+        // Two more stall, and the stall slots (as many as -c) are gone.
+        let mut third = limits.acquire("hang.test").await;
+        let mut fourth = limits.acquire("hang.test").await;
+        assert!(!limits.stall(&mut third));
+        assert!(!limits.stall(&mut fourth));
+        assert_eq!(limits.inner.global.available_permits(), 0);
+        drop(first);
+        assert!(limits.stall(&mut third));
+        assert_eq!(limits.inner.global.available_permits(), 1);
     }
 
     #[test]

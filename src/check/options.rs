@@ -41,4 +41,7 @@ pub struct CheckOptions {
     pub retries: u32,
     /// Longest wait between attempts, whatever Retry-After asks for.
     pub max_retry_wait: Duration,
+    /// A request with no response headers after this long stops counting
+    /// against the global limit (`--stall-after`).
+    pub stall_after: Duration,
 }

@@ -172,6 +172,7 @@ fn checker(args: &Args, capture: Vec<HeaderName>) -> anyhow::Result<Checker> {
         capture,
         retries: args.retries,
         max_retry_wait: args.max_retry_wait,
+        stall_after: args.stall_after,
     };
     let limits = Limits::new(LimitOptions {
         concurrency: args.concurrency as usize,

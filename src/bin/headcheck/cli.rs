@@ -112,6 +112,13 @@ pub struct Args {
     #[arg(long, value_name = "R", value_parser = parse_rate)]
     pub rate_per_host: Option<f64>,
 
+    /// Seconds without response headers after which a request stops
+    /// counting against -c, so that a new one may start (it keeps its
+    /// host's slot and its --timeout). At most -c requests are stalled at
+    /// once.
+    #[arg(long, value_name = "SECS", default_value = "5", value_parser = parse_seconds)]
+    pub stall_after: Duration,
+
     /// Extra attempts for a URL after a connect error, a timeout, or status
     /// 429, 502, 503 or 504, with exponential backoff and jitter.
     #[arg(long, value_name = "N", default_value_t = 2)]
