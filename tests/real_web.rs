@@ -4,6 +4,7 @@
 
 mod support;
 
+use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -260,4 +261,41 @@ fn stalled_requests_stop_counting_against_the_global_limit() {
     assert_eq!(code, 0, "{:?}", &csv.rows[..5]);
     assert!(csv.col("result").iter().all(|r| *r == "ok"));
     assert_eq!(csv.col("url"), urls, "rows in input order");
+}
+
+#[test]
+fn a_low_open_file_limit_lowers_the_concurrency_instead_of_failing_requests() {
+    // Each answer takes a moment, so that a thousand requests at once would
+    // need a thousand sockets; the shell's limit (soft and hard) is 256.
+    let server =
+        Server::start(|_| Reply::ok().after(tokio::time::sleep(Duration::from_millis(20))));
+    let mut list = tempfile::NamedTempFile::new().unwrap();
+    for i in 0..1000 {
+        writeln!(list, "{}", server.url(&format!("/{i}"))).unwrap();
+    }
+    let output = std::process::Command::new("sh")
+        .args(["-c", "ulimit -n 256 && exec \"$0\" \"$@\""])
+        .arg(env!("CARGO_BIN_EXE_headcheck"))
+        // No retries: a request that failed for want of a socket shows.
+        .args(["-c", "1000", "--per-host", "1000", "--method", "head"])
+        .args(["--retries", "0"])
+        .arg(list.path())
+        .env_remove("http_proxy")
+        .env_remove("HTTP_PROXY")
+        .env_remove("all_proxy")
+        .env_remove("ALL_PROXY")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("-c lowered from 1000 to 96"), "{stderr}");
+    let csv = support::Csv::parse(&output.stdout);
+    assert_eq!(csv.rows.len(), 1000);
+    let failed: Vec<&str> = csv
+        .col("error")
+        .into_iter()
+        .filter(|e| !e.is_empty())
+        .collect();
+    assert!(failed.is_empty(), "{:?}", &failed[..failed.len().min(3)]);
+    assert!(csv.col("attempts").iter().all(|a| *a == "1"));
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
 }

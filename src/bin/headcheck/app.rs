@@ -21,6 +21,7 @@ use reqwest::header::{HeaderMap, HeaderName};
 use crate::annotate;
 use crate::cli::{Args, Command};
 use crate::exit;
+use crate::open_files;
 use crate::progress::Progress;
 use crate::summary::{Summary, terminal_safe};
 
@@ -82,8 +83,9 @@ fn worker_threads() -> usize {
 
 /// The run, step by step: every usage error is found before the first
 /// request, and every report is created before the input is read.
-async fn run(args: Args) -> anyhow::Result<i32> {
+async fn run(mut args: Args) -> anyhow::Result<i32> {
     let started = Instant::now();
+    fit_open_files(&mut args);
     let inputs = inputs(&args)?;
     let capture = args.capture_names().map_err(anyhow::Error::msg)?;
     let columns: Vec<String> = capture.iter().map(|h| h.as_str().to_string()).collect();
@@ -124,6 +126,18 @@ async fn run(args: Args) -> anyhow::Result<i32> {
     printer.progress.clear();
     save_cache(printer.cache.as_ref());
     conclude(&args, end, printer, started.elapsed())
+}
+
+/// Lowers `-c` when the open-file limit, raised as far as it goes, cannot
+/// hold its sockets.
+fn fit_open_files(args: &mut Args) {
+    let (concurrency, note) = open_files::fit(args.concurrency);
+    if let Some(note) = note
+        && !args.quiet
+    {
+        eprintln!("{note}");
+    }
+    args.concurrency = concurrency;
 }
 
 /// The inputs named on the command line, or a piped standard input.

@@ -6,6 +6,7 @@ mod app;
 mod cli;
 mod exit;
 mod merge;
+mod open_files;
 mod progress;
 mod summary;
 
