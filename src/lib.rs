@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! bin      src/bin/headcheck: cli, app, merge, summary, progress, annotate, exit
-//! run      the scheduler: per-host queues, tasks, input order     → check
+//! run      the scheduler: per-host queues, tasks, input order     → check, report
 //! input    lists, stdin, sitemaps, documents → Targets   → check, cache, resume, shard
 //! cache    ok results kept between runs                           → report
 //! resume   the rows of an earlier report                          → report

@@ -299,3 +299,57 @@ fn a_low_open_file_limit_lowers_the_concurrency_instead_of_failing_requests() {
     assert!(csv.col("attempts").iter().all(|a| *a == "1"));
     assert_eq!(output.status.code(), Some(0), "{stderr}");
 }
+
+#[test]
+fn a_hanging_url_at_the_top_never_stops_the_reading_of_a_long_list() {
+    // The URL at the top answers only once all the others have been
+    // answered: more of them than the run keeps unfinished or in memory, so
+    // the reading must go on and the finished rows must wait on disk.
+    const FAST: usize = 50_000;
+    let answered = Arc::new(AtomicUsize::new(0));
+    let all_done = Arc::new(tokio::sync::Notify::new());
+    let (count, done) = (Arc::clone(&answered), Arc::clone(&all_done));
+    let server = Server::start(move |seen| {
+        if seen.path == "/warm" {
+            return Reply::ok();
+        }
+        if seen.path == "/hang" {
+            let (count, done) = (Arc::clone(&count), Arc::clone(&done));
+            return Reply::ok().after(async move {
+                while count.load(Ordering::SeqCst) < FAST {
+                    done.notified().await;
+                }
+            });
+        }
+        if count.fetch_add(1, Ordering::SeqCst) + 1 == FAST {
+            done.notify_waiters();
+        }
+        Reply::ok()
+    });
+    let mut list = tempfile::NamedTempFile::new().unwrap();
+    let mut urls = vec![server.url("/warm"), server.url("/hang")];
+    urls.extend((0..FAST).map(|i| server.url(&format!("/fast/{i}"))));
+    for url in &urls {
+        writeln!(list, "{url}").unwrap();
+    }
+    let path = list.path().to_str().unwrap();
+    let args = [
+        "--method",
+        "head",
+        "--per-host",
+        "64",
+        "-c",
+        "64",
+        "--capture",
+        "",
+        "--timeout",
+        "120",
+        "--stall-after",
+        "1",
+        path,
+    ];
+    let (csv, _, code) = run(&args);
+    assert_eq!(code, 0, "{:?}", csv.rows.get(1));
+    assert_eq!(csv.get(1, "result"), "ok", "the hanging URL was answered");
+    assert_eq!(csv.col("url"), urls, "rows in input order");
+}

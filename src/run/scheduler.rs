@@ -18,10 +18,11 @@
 //! opens.
 //!
 //! Rows are handed to the report in input order (or completion order with
-//! `unordered`) as soon as order allows. How far ahead of the oldest
-//! unfinished URL the run may read is bounded by a window, so memory stays
-//! flat however long the input is, while one hanging URL still lets
-//! thousands of others be checked.
+//! `unordered`) as soon as order allows. The entries read and not finished
+//! are bounded by a window, and finished rows waiting for an earlier one
+//! spill to a temporary file beyond a bound (`reorder`), so memory stays
+//! flat however long the input is, and one hanging URL never stops the
+//! rest of the input from being read and checked.
 
 use std::borrow::Cow;
 use std::future::Future;
@@ -38,16 +39,18 @@ use super::reorder::Reorder;
 use crate::check::{Checked, Checker, HostNews};
 use crate::types::{Error, Outcome, Target, TargetKind, Verdict, text_key};
 
-/// How far ahead of the oldest unfinished URL a run may admit new ones.
-/// Each finished-but-unwritten row costs a few hundred bytes, so this bounds
-/// the reorder buffer to a few MiB.
+/// How many read entries may be unfinished (queued for their host, or being
+/// checked) at once. Each costs a few hundred bytes, so this bounds the
+/// queues to a few MiB however long the input is. Finished rows that wait
+/// for an earlier one are bounded apart (`reorder`): they never stop the
+/// reading.
 pub const DEFAULT_WINDOW: usize = 16 * 1024;
 
 #[derive(Debug, Clone, Copy)]
 pub struct RunOptions {
     /// Rows in input order (true) or completion order (false).
     pub ordered: bool,
-    /// Entries read ahead of the oldest unfinished one.
+    /// Entries read and not yet finished, at most.
     pub window: usize,
     /// Checks running at once for one host (as `--per-host`).
     pub per_host: usize,
@@ -121,11 +124,7 @@ pub async fn run<O: Observer>(
         if !input_open && tasks.is_empty() {
             break;
         }
-        let room = if options.ordered {
-            admitted - order.next < window
-        } else {
-            admitted - finished < window
-        };
+        let room = admitted - finished < window;
         tokio::select! {
             biased;
             () = &mut stop => {
@@ -135,7 +134,7 @@ pub async fn run<O: Observer>(
                 // `--resume` checks only what is missing.
                 let result = order
                     .drain_all()
-                    .try_for_each(|outcome| observer.emit(outcome))
+                    .try_for_each(|outcome| observer.emit(outcome?))
                     .and_then(|()| observer.flush());
                 return match result {
                     Ok(()) => RunEnd::Interrupted,
@@ -160,10 +159,10 @@ pub async fn run<O: Observer>(
                         observer.finished(&outcome);
                         written = written.and_then(|()| {
                             if options.ordered {
-                                order.push(outcome);
+                                order.push(outcome)?;
                                 order
                                     .drain_ready()
-                                    .try_for_each(|outcome| observer.emit(outcome))
+                                    .try_for_each(|outcome| observer.emit(outcome?))
                             } else {
                                 observer.emit(outcome)
                             }
