@@ -104,8 +104,10 @@ impl Checker {
             // Boxed, like the sleep below: thousands of checks wait for their
             // turn at once, and a task's size is that of its largest state.
             let answer = Box::pin(attempt(&self.client, &url, &mut elapsed)).await;
-            let failed_host = answer.final_url.host_str().unwrap_or_default();
-            let answered = self.client.limits().has_answered(failed_host);
+            let answered = || {
+                let host = answer.final_url.host_str().unwrap_or_default();
+                self.client.limits().has_answered(host)
+            };
             let Some(wait) = retry_wait(self.options(), &answer, attempts, answered) else {
                 break answer;
             };
@@ -135,22 +137,25 @@ impl Checker {
         }
     }
 
-    /// What the final answer says of the URL's own host: it answered (now
-    /// or before, to any URL), or it never answered and this URL could not
-    /// reach it (no redirect taken: a redirect is an answer).
+    /// What the final answer says of the URL's own host: it answered (a
+    /// response, or a redirect, now; or anything before), or it never
+    /// answered and this URL could not reach it.
     fn host_news(&self, url: &Url, answer: &Answer) -> HostNews {
-        if self
-            .client
-            .limits()
-            .has_answered(url.host_str().unwrap_or_default())
+        let Reply::Failure(failure) = &answer.reply else {
+            return HostNews::Answered;
+        };
+        if answer.redirects > 0
+            || self
+                .client
+                .limits()
+                .has_answered(url.host_str().unwrap_or_default())
         {
             return HostNews::Answered;
         }
-        match &answer.reply {
-            Reply::Failure(failure) if answer.redirects == 0 && failure.is_unreachable() => {
-                HostNews::Unreachable(failure.text.clone())
-            }
-            _ => HostNews::Unknown,
+        if failure.is_unreachable() {
+            HostNews::Unreachable(failure.text.clone())
+        } else {
+            HostNews::Unknown
         }
     }
 

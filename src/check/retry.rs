@@ -12,7 +12,7 @@ const BACKOFF_BASE: Duration = Duration::from_millis(500);
 
 /// How long to wait before trying again, or `None` to stop here.
 /// Retried: connect errors (not a connect timeout), timeouts on a host that
-/// has answered before (`host_answered`; a host that never answered is
+/// has answered before (`host_answered`, asked only then; a host that never answered is
 /// likely down, and a retry would only add a timeout), 429, 502, 503, 504.
 /// The wait is the server's Retry-After when it gives one, else an
 /// exponential backoff with jitter (so many URLs do not come back at
@@ -21,7 +21,7 @@ pub fn retry_wait(
     options: &CheckOptions,
     answer: &Answer,
     attempts: u32,
-    host_answered: bool,
+    host_answered: impl FnOnce() -> bool,
 ) -> Option<Duration> {
     if attempts > options.retries {
         return None;
@@ -32,7 +32,7 @@ pub fn retry_wait(
             retry_after,
             ..
         } => *retry_after,
-        Reply::Failure(failure) if failure.kind == FailureKind::Timeout && !host_answered => {
+        Reply::Failure(failure) if failure.kind == FailureKind::Timeout && !host_answered() => {
             return None;
         }
         Reply::Failure(failure) if failure.retryable => None,
