@@ -6,7 +6,7 @@ mod support;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use support::{Reply, Server, closed_port, run};
+use support::{Reply, Server, closed_port, hang_until_answered, run};
 
 #[test]
 fn head_ok_is_reported_without_a_get() {
@@ -208,27 +208,7 @@ fn a_hanging_url_does_not_hold_back_the_others() {
     // if the others waited for it, it would time out instead. (The host
     // answers /warm first: its other URLs start once it has answered.)
     const FAST: usize = 300;
-    let answered = Arc::new(AtomicUsize::new(0));
-    let all_done = Arc::new(tokio::sync::Notify::new());
-    let (count, done) = (Arc::clone(&answered), Arc::clone(&all_done));
-    let server = Server::start(move |seen| {
-        if seen.path == "/warm" {
-            return Reply::ok();
-        }
-        if seen.path == "/hang" {
-            let done = Arc::clone(&done);
-            let count = Arc::clone(&count);
-            return Reply::ok().after(async move {
-                while count.load(Ordering::SeqCst) < FAST {
-                    done.notified().await;
-                }
-            });
-        }
-        if count.fetch_add(1, Ordering::SeqCst) + 1 == FAST {
-            done.notify_waiters();
-        }
-        Reply::ok()
-    });
+    let server = hang_until_answered(FAST);
     let mut urls = vec![server.url("/warm"), server.url("/hang")];
     urls.extend((0..FAST).map(|i| server.url(&format!("/fast/{i}"))));
     let mut args = vec!["--timeout", "60", "-c", "8"];
@@ -241,7 +221,9 @@ fn a_hanging_url_does_not_hold_back_the_others() {
 }
 
 #[test]
-fn concurrency_limit_is_used_and_never_exceeded() {
+fn concurrency_limit_is_used_and_never_exceeded_by_requests_not_stalled() {
+    // Every request here is answered long before --stall-after (5 s), so
+    // none stalls, and -c is a hard limit on requests in flight.
     const LIMIT: usize = 4;
     // Every request waits until LIMIT requests are in flight together: with
     // fewer allowed, they would never be answered (and time out).

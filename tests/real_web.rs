@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use support::{NeverAccepting, Reply, Server, closed_port, run};
+use support::{NeverAccepting, Reply, Server, closed_port, hang_until_answered, run};
 
 #[test]
 fn a_hosts_first_request_goes_alone_until_it_answers() {
@@ -232,26 +232,7 @@ fn stalled_requests_stop_counting_against_the_global_limit() {
     // requests kept their slots, no fast URL could start and the hanging
     // ones would time out instead.
     const FAST: usize = 100;
-    let answered = Arc::new(AtomicUsize::new(0));
-    let all_done = Arc::new(tokio::sync::Notify::new());
-    let (count, done) = (Arc::clone(&answered), Arc::clone(&all_done));
-    let server = Server::start(move |seen| {
-        if seen.path == "/warm" {
-            return Reply::ok();
-        }
-        if seen.path.starts_with("/hang/") {
-            let (count, done) = (Arc::clone(&count), Arc::clone(&done));
-            return Reply::ok().after(async move {
-                while count.load(Ordering::SeqCst) < FAST {
-                    done.notified().await;
-                }
-            });
-        }
-        if count.fetch_add(1, Ordering::SeqCst) + 1 == FAST {
-            done.notify_waiters();
-        }
-        Reply::ok()
-    });
+    let server = hang_until_answered(FAST);
     let mut urls = vec![server.url("/warm")];
     urls.extend((0..4).map(|i| server.url(&format!("/hang/{i}"))));
     urls.extend((0..FAST).map(|i| server.url(&format!("/fast/{i}"))));
@@ -306,26 +287,7 @@ fn a_hanging_url_at_the_top_never_stops_the_reading_of_a_long_list() {
     // answered: more of them than the run keeps unfinished or in memory, so
     // the reading must go on and the finished rows must wait on disk.
     const FAST: usize = 50_000;
-    let answered = Arc::new(AtomicUsize::new(0));
-    let all_done = Arc::new(tokio::sync::Notify::new());
-    let (count, done) = (Arc::clone(&answered), Arc::clone(&all_done));
-    let server = Server::start(move |seen| {
-        if seen.path == "/warm" {
-            return Reply::ok();
-        }
-        if seen.path == "/hang" {
-            let (count, done) = (Arc::clone(&count), Arc::clone(&done));
-            return Reply::ok().after(async move {
-                while count.load(Ordering::SeqCst) < FAST {
-                    done.notified().await;
-                }
-            });
-        }
-        if count.fetch_add(1, Ordering::SeqCst) + 1 == FAST {
-            done.notify_waiters();
-        }
-        Reply::ok()
-    });
+    let server = hang_until_answered(FAST);
     let mut list = tempfile::NamedTempFile::new().unwrap();
     let mut urls = vec![server.url("/warm"), server.url("/hang")];
     urls.extend((0..FAST).map(|i| server.url(&format!("/fast/{i}"))));

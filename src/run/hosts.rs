@@ -36,8 +36,10 @@ pub struct HostQueues {
     ids: HashMap<String, HostId>,
     queues: Vec<HostQueue>,
     /// Hosts with waiting targets and room to run one more, each at most
-    /// once, by (most waiting, first in).
-    ready: BTreeSet<(Reverse<usize>, u64, HostId)>,
+    /// once, by (most waiting, first in). "Most" is by powers of two, so
+    /// that a host's key changes only when its queue doubles or halves, not
+    /// with every URL (hosts within a factor of two take turns).
+    ready: BTreeSet<(Reverse<u32>, u64, HostId)>,
     /// Orders hosts with as many waiting targets.
     turn: u64,
 }
@@ -47,7 +49,7 @@ struct HostQueue {
     waiting: VecDeque<Target>,
     running: usize,
     /// The host's key in `ready`, when it is there.
-    ready: Option<(Reverse<usize>, u64)>,
+    ready: Option<(Reverse<u32>, u64)>,
     fate: Option<Fate>,
 }
 
@@ -150,7 +152,8 @@ impl HostQueues {
     fn reconsider(&mut self, id: HostId) {
         let queue = &mut self.queues[id];
         let wanted = !queue.waiting.is_empty() && queue.running < queue.limit(self.per_host);
-        let size = Reverse(queue.waiting.len());
+        // The bit length of the queue's length: 1, 2–3, 4–7, …
+        let size = Reverse(usize::BITS - queue.waiting.len().leading_zeros());
         match queue.ready {
             Some((old, _)) if wanted && old == size => {}
             Some((old, turn)) => {

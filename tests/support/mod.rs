@@ -532,3 +532,30 @@ impl NeverAccepting {
         format!("http://{}{}", self.addr, path)
     }
 }
+
+/// A server whose `/hang…` paths answer only once `fast` other requests
+/// have been answered (`/warm` aside, which answers at once and does not
+/// count): a hanging URL that a run must not wait for. If the run waited,
+/// the hanging requests would time out instead.
+pub fn hang_until_answered(fast: usize) -> Server {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let answered = Arc::new(AtomicUsize::new(0));
+    let all_done = Arc::new(tokio::sync::Notify::new());
+    Server::start(move |seen| {
+        if seen.path == "/warm" {
+            return Reply::ok();
+        }
+        if seen.path.starts_with("/hang") {
+            let (count, done) = (Arc::clone(&answered), Arc::clone(&all_done));
+            return Reply::ok().after(async move {
+                while count.load(Ordering::SeqCst) < fast {
+                    done.notified().await;
+                }
+            });
+        }
+        if answered.fetch_add(1, Ordering::SeqCst) + 1 == fast {
+            all_done.notify_waiters();
+        }
+        Reply::ok()
+    })
+}
