@@ -1,10 +1,13 @@
 //! The run: targets in, report rows out.
 //!
-//! Targets wait in per-host queues, which cost a few hundred bytes each. A
-//! target becomes a task (a running check, which costs more) only when its
-//! host has room (`per_host` tasks at most) and the run has room
-//! (`max_tasks`); hosts take turns. So a slow or hanging host holds at most
-//! its own few tasks, and never keeps other hosts' URLs from starting.
+//! Targets wait in per-host queues (`hosts`), which cost a few hundred bytes
+//! each. A target becomes a task (a running check, which costs more) only
+//! when its host has room (one check until the host has answered, then
+//! `per_host`) and the run has room (`max_tasks`); the host with the most
+//! waiting goes first. So a slow or hanging host holds at most its own few
+//! tasks, a dead one a single task for a single timeout (its other URLs are
+//! then settled at once as unreachable), and none keeps other hosts' URLs
+//! from starting.
 //! Inside a task, each request still waits for its turn in
 //! [`crate::check::Limits`].
 //!
