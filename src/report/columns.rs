@@ -37,6 +37,17 @@ impl<'a> Cell<'a> {
             _ => None,
         }
     }
+
+    /// A count (redirects, attempts): 0 when empty or out of range.
+    fn as_count(self) -> u32 {
+        self.as_number()
+            .and_then(|n| u32::try_from(n).ok())
+            .unwrap_or(0)
+    }
+
+    fn to_text(self) -> Option<String> {
+        self.as_text().map(str::to_string)
+    }
 }
 
 /// One fixed column of the report.
@@ -115,7 +126,7 @@ pub const COLUMNS: [Column; 10] = [
         "final_url",
         |o| Cell::text(o.final_url.as_deref()),
         |o, c| {
-            o.final_url = c.as_text().map(str::to_string);
+            o.final_url = c.to_text();
             Some(())
         },
     ),
@@ -123,10 +134,7 @@ pub const COLUMNS: [Column; 10] = [
         "redirects",
         |o| Cell::Number(u64::from(o.redirects)),
         |o, c| {
-            o.redirects = c
-                .as_number()
-                .and_then(|n| u32::try_from(n).ok())
-                .unwrap_or(0);
+            o.redirects = c.as_count();
             Some(())
         },
     ),
@@ -154,10 +162,7 @@ pub const COLUMNS: [Column; 10] = [
         "attempts",
         |o| Cell::Number(u64::from(o.attempts)),
         |o, c| {
-            o.attempts = c
-                .as_number()
-                .and_then(|n| u32::try_from(n).ok())
-                .unwrap_or(0);
+            o.attempts = c.as_count();
             Some(())
         },
     ),
@@ -165,7 +170,7 @@ pub const COLUMNS: [Column; 10] = [
         "error",
         |o| Cell::text(o.error.as_deref()),
         |o, c| {
-            o.error = c.as_text().map(str::to_string);
+            o.error = c.to_text();
             Some(())
         },
     ),
