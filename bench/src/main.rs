@@ -904,6 +904,7 @@ fn web_section(plan: &Plan, tools: &[(String, Command)], runs: Vec<Vec<WebRun>>)
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     );
     let mut timelines = String::new();
+    let mut limited = String::new();
     for ((name, _), mut all) in tools.iter().zip(runs) {
         all.sort_by_key(|run| run.measure.wall);
         let failed = all.iter().any(|run| !run.measure.success);
@@ -935,10 +936,48 @@ fn web_section(plan: &Plan, tools: &[(String, Command)], runs: Vec<Vec<WebRun>>)
             .map(|n| format!("{n:.0}"))
             .collect();
         let _ = writeln!(timelines, "- {name}: {}", timeline.join(" "));
+        if plan.hosts.iter().any(|h| h.rate.is_some()) {
+            let _ = writeln!(limited, "- {name}: {}", limited_429s(plan, &run.log));
+        }
     }
     let _ = writeln!(
         text,
         "\nLive requests in flight, mean of each 5 s of the median run:\n\n{timelines}"
     );
+    if !limited.is_empty() {
+        let _ = writeln!(
+            text,
+            "429s per rate-limited host of the median run (its URLs, its latency: \
+             429s, and the seconds of the first and the last):\n\n{limited}"
+        );
+    }
     text
+}
+
+/// Each rate-limited host's 429s in one run, in host order.
+fn limited_429s(plan: &Plan, log: &RunLog) -> String {
+    let mut parts = Vec::new();
+    for (i, host) in plan.hosts.iter().enumerate() {
+        if host.rate.is_none() {
+            continue;
+        }
+        let mut times: Vec<f64> = log
+            .records
+            .iter()
+            .filter(|r| r.host as usize == i && r.status == 429)
+            .map(|r| r.arrived)
+            .collect();
+        times.sort_by(f64::total_cmp);
+        let span = match (times.first(), times.last()) {
+            (Some(first), Some(last)) => format!(" ({first:.1}–{last:.1} s)"),
+            _ => String::new(),
+        };
+        parts.push(format!(
+            "{} URLs, {} ms: {}{span}",
+            host.urls,
+            host.latency.as_millis(),
+            times.len()
+        ));
+    }
+    parts.join("; ")
 }
