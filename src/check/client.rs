@@ -9,8 +9,8 @@ use reqwest::redirect;
 use url::Url;
 
 use super::dns::SystemResolver;
-use super::failure::Failure;
-use super::limits::Limits;
+use super::failure::{self, Failure};
+use super::limits::{Limits, Permit};
 use super::options::CheckOptions;
 use crate::types::{Error, Method};
 
@@ -18,29 +18,18 @@ use crate::types::{Error, Method};
 #[derive(Debug, Clone)]
 pub struct Client {
     http: reqwest::Client,
+    /// The same client without kept-alive connections: a request that a
+    /// server dropped on a kept-alive connection is sent again on a new one.
+    fresh: reqwest::Client,
     options: Arc<CheckOptions>,
     limits: Limits,
 }
 
 impl Client {
     pub fn new(options: CheckOptions, limits: Limits) -> Result<Client, Error> {
-        // Redirects are followed by `redirect::chase`, not by reqwest, so
-        // that hops, loops and where `-H` headers go are under our control.
-        let mut builder = reqwest::Client::builder()
-            .redirect(redirect::Policy::none())
-            .dns_resolver(Arc::new(SystemResolver))
-            .user_agent(options.user_agent.clone())
-            .timeout(options.timeout)
-            .connect_timeout(options.connect_timeout)
-            .danger_accept_invalid_certs(options.insecure);
-        for (host, addr) in &options.resolve {
-            builder = builder.resolve(host, *addr);
-        }
-        let http = builder
-            .build()
-            .map_err(|err| Error::Client(err.to_string()))?;
         Ok(Client {
-            http,
+            http: http_client(&options, true)?,
+            fresh: http_client(&options, false)?,
             options: Arc::new(options),
             limits,
         })
@@ -67,29 +56,30 @@ impl Client {
     ) -> Result<reqwest::Response, Failure> {
         let host = url.host_str().unwrap_or_default();
         let mut permit = self.limits.acquire(host).await;
+        // With no answer from the host yet, there is no kept-alive
+        // connection to it either.
+        let pooled = self.limits.has_answered(host);
         let method = match method {
             Method::Head => reqwest::Method::HEAD,
             Method::Get => reqwest::Method::GET,
         };
-        let mut request = self.http.request(method, url.clone());
-        if same_authority(origin, url) {
-            request = request.headers(self.options.headers.clone());
-        }
-        if let Some(timeout) = timeout {
-            request = request.timeout(timeout);
-        }
-        let started = Instant::now();
-        // Boxed: the request future is large, and thousands of checks wait
-        // for their turn at once; only the few in flight should pay for it.
-        let mut sending = Box::pin(request.send());
-        let result = match tokio::time::timeout(self.options.stall_after, &mut sending).await {
-            Ok(result) => result,
-            Err(_) => {
-                // No answer yet: let a new request use this one's global slot.
-                self.limits.stall(&mut permit);
-                sending.await
+        let request = |http: &reqwest::Client| {
+            let mut request = http.request(method.clone(), url.clone());
+            if same_authority(origin, url) {
+                request = request.headers(self.options.headers.clone());
             }
+            if let Some(timeout) = timeout {
+                request = request.timeout(timeout);
+            }
+            request
         };
+        let started = Instant::now();
+        let mut result = self.answer(&mut permit, request(&self.http)).await;
+        if pooled && result.as_ref().is_err_and(dropped_on_a_kept_connection) {
+            // As curl does: the server closed a kept-alive connection as the
+            // request arrived; send it again at once, on a new connection.
+            result = self.answer(&mut permit, request(&self.fresh)).await;
+        }
         *elapsed += started.elapsed();
         match result {
             Ok(response) => {
@@ -99,6 +89,54 @@ impl Client {
             Err(err) => Err(Failure::from_reqwest(&err, &self.options)),
         }
     }
+
+    /// Sends `request` and waits for its response headers; a request with
+    /// none after `--stall-after` lets a new request use its global slot.
+    async fn answer(
+        &self,
+        permit: &mut Permit,
+        request: reqwest::RequestBuilder,
+    ) -> reqwest::Result<reqwest::Response> {
+        // Boxed: the request future is large, and thousands of checks wait
+        // for their turn at once; only the few in flight should pay for it.
+        let mut sending = Box::pin(request.send());
+        match tokio::time::timeout(self.options.stall_after, &mut sending).await {
+            Ok(result) => result,
+            Err(_) => {
+                self.limits.stall(permit);
+                sending.await
+            }
+        }
+    }
+}
+
+/// The run's HTTP client; `keep_alive: false` makes one that opens a new
+/// connection for every request.
+fn http_client(options: &CheckOptions, keep_alive: bool) -> Result<reqwest::Client, Error> {
+    // Redirects are followed by `redirect::chase`, not by reqwest, so that
+    // hops, loops and where `-H` headers go are under our control.
+    let mut builder = reqwest::Client::builder()
+        .redirect(redirect::Policy::none())
+        .dns_resolver(Arc::new(SystemResolver))
+        .user_agent(options.user_agent.clone())
+        .timeout(options.timeout)
+        .connect_timeout(options.connect_timeout)
+        .danger_accept_invalid_certs(options.insecure);
+    if !keep_alive {
+        builder = builder.pool_max_idle_per_host(0);
+    }
+    for (host, addr) in &options.resolve {
+        builder = builder.resolve(host, *addr);
+    }
+    builder
+        .build()
+        .map_err(|err| Error::Client(err.to_string()))
+}
+
+/// Whether a request failed the way one sent on a connection the server
+/// had just closed does: connected, then closed or reset with no answer.
+fn dropped_on_a_kept_connection(err: &reqwest::Error) -> bool {
+    !err.is_connect() && !err.is_timeout() && failure::closed_without_answer(err)
 }
 
 /// Whether a redirect stays with the host the user's `-H` headers were meant

@@ -78,23 +78,43 @@ impl Failure {
     }
 }
 
+/// Whether the connection was closed or reset before any answer came: the
+/// request may never have been read.
+pub fn closed_without_answer(err: &reqwest::Error) -> bool {
+    causes(err).iter().any(|e| {
+        e.downcast_ref::<hyper::Error>()
+            .is_some_and(hyper::Error::is_incomplete_message)
+            || e.downcast_ref::<io::Error>().is_some_and(|io| {
+                matches!(
+                    io.kind(),
+                    io::ErrorKind::ConnectionReset
+                        | io::ErrorKind::ConnectionAborted
+                        | io::ErrorKind::BrokenPipe
+                )
+            })
+    })
+}
+
+/// The chain of causes of `err`, outermost first.
+fn causes(err: &reqwest::Error) -> Vec<&(dyn StdError + 'static)> {
+    let mut chain = Vec::new();
+    let mut cause: Option<&(dyn StdError + 'static)> = Some(err);
+    while let Some(e) = cause {
+        chain.push(e);
+        // An io::Error's source() skips its own payload (where rustls and
+        // hyper put their errors), so step into the payload instead.
+        cause = match e.downcast_ref::<io::Error>().and_then(|io| io.get_ref()) {
+            Some(payload) => Some(payload as &(dyn StdError + 'static)),
+            None => e.source(),
+        };
+    }
+    chain
+}
+
 /// Turns reqwest's nested error into a short, specific text by looking at
 /// the whole chain of causes, deepest first being the most specific.
 fn describe(err: &reqwest::Error, options: &CheckOptions) -> (FailureKind, String) {
-    let chain: Vec<&(dyn StdError + 'static)> = {
-        let mut chain = Vec::new();
-        let mut cause: Option<&(dyn StdError + 'static)> = Some(err);
-        while let Some(e) = cause {
-            chain.push(e);
-            // An io::Error's source() skips its own payload (where rustls
-            // and hyper put their errors), so step into the payload instead.
-            cause = match e.downcast_ref::<io::Error>().and_then(|io| io.get_ref()) {
-                Some(payload) => Some(payload as &(dyn StdError + 'static)),
-                None => e.source(),
-            };
-        }
-        chain
-    };
+    let chain = causes(err);
     let deepest = chain.last().map(|e| e.to_string()).unwrap_or_default();
 
     if err.is_timeout()
