@@ -90,3 +90,120 @@ fn a_redirect_hop_on_a_connection_closed_after_the_301_is_sent_again() {
     assert_eq!(csv.get(0, "result"), "ok");
     assert_eq!(csv.get(0, "final_url"), server.url("/new"));
 }
+
+/// A server that answers each request with the bytes `answer` gives for its
+/// path, then closes the connection.
+fn answering(answer: fn(&str) -> Vec<u8>) -> RawServer {
+    RawServer::start(move |mut stream| async move {
+        let Some((_, path)) = read_head(&mut stream).await else {
+            return;
+        };
+        let _ = stream.write_all(&answer(&path)).await;
+        let _ = stream.shutdown().await;
+    })
+}
+
+/// A response head with `fields` (already CRLF-terminated lines) and no body.
+fn response(status: &str, fields: &[u8]) -> Vec<u8> {
+    let mut bytes =
+        format!("HTTP/1.1 {status}\r\nConnection: close\r\nContent-Length: 0\r\n").into_bytes();
+    bytes.extend_from_slice(fields);
+    bytes.extend_from_slice(b"\r\n");
+    bytes
+}
+
+fn redirect_to(location: &[u8]) -> Vec<u8> {
+    let mut field = b"Location: ".to_vec();
+    field.extend_from_slice(location);
+    field.extend_from_slice(b"\r\n");
+    response("302 Found", &field)
+}
+
+#[test]
+fn a_location_with_raw_non_ascii_bytes_is_percent_encoded_and_followed() {
+    let server = answering(|path| match path {
+        "/utf8" => redirect_to("/dest/ü".as_bytes()),
+        "/latin1" => redirect_to(b"/dest/caf\xe9"),
+        "/spaced" => redirect_to(b"/dest/two words"),
+        _ if path.starts_with("/dest/") => response("200 OK", b""),
+        _ => response("404 Not Found", b""),
+    });
+    let (csv, stderr, code) = run(&[
+        &server.url("/utf8"),
+        &server.url("/latin1"),
+        &server.url("/spaced"),
+    ]);
+    assert_eq!(code, 0, "{stderr}\n{:?}", csv.rows);
+    assert_eq!(csv.col("result"), ["ok", "ok", "ok"]);
+    assert_eq!(
+        csv.col("final_url"),
+        [
+            server.url("/dest/%C3%BC"),
+            server.url("/dest/caf%E9"),
+            server.url("/dest/two%20words"),
+        ]
+    );
+}
+
+#[test]
+fn a_location_too_long_to_request_says_so() {
+    let server = answering(|path| match path {
+        "/long" => redirect_to(format!("/{}", "x".repeat(64 * 1024)).as_bytes()),
+        _ => response("200 OK", b""),
+    });
+    let (csv, _, code) = run(&[&server.url("/long")]);
+    assert_eq!(code, 1);
+    assert_eq!(csv.get(0, "result"), "error");
+    let error = csv.get(0, "error");
+    assert!(
+        error.starts_with("redirect to a URL too long to request (") && error.ends_with(" bytes)"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_redirect_with_an_empty_location_is_reported_not_followed() {
+    let server = answering(|path| match path {
+        "/empty" => redirect_to(b""),
+        "/blank" => redirect_to(b"   "),
+        _ => response("200 OK", b""),
+    });
+    let (csv, _, code) = run(&[&server.url("/empty"), &server.url("/blank")]);
+    assert_eq!(code, 1);
+    assert_eq!(csv.col("result"), ["broken", "broken"]);
+    assert_eq!(csv.col("status"), ["302", "302"]);
+    assert_eq!(csv.col("redirects"), ["0", "0"]);
+    assert_eq!(csv.col("error"), ["", ""]);
+}
+
+#[test]
+fn a_response_with_150_header_fields_is_read() {
+    let server = answering(|_| {
+        let fields: String = (0..150).map(|i| format!("X-Field-{i}: {i}\r\n")).collect();
+        response("200 OK", fields.as_bytes())
+    });
+    let (csv, stderr, code) = run(&["--capture", "X-Field-149", &server.url("/many")]);
+    assert_eq!(code, 0, "{stderr}\n{:?}", csv.rows);
+    assert_eq!(csv.get(0, "result"), "ok");
+    assert_eq!(csv.get(0, "x-field-149"), "149");
+}
+
+#[test]
+fn an_obsolete_folded_header_is_read() {
+    // RFC 9112 §5.2: a user agent must accept obs-fold; curl's tests fold a
+    // Set-Cookie the same way.
+    let server = answering(|_| {
+        response(
+            "200 OK",
+            b"X-Fold: a\r\n b\r\nSet-Cookie: id=1;\r\n\tpath=/\r\n",
+        )
+    });
+    let (csv, stderr, code) = run(&["--capture", "X-Fold", &server.url("/folded")]);
+    assert_eq!(code, 0, "{stderr}\n{:?}", csv.rows);
+    assert_eq!(csv.get(0, "result"), "ok");
+    let folded = csv.get(0, "x-fold");
+    assert!(
+        folded.starts_with('a') && folded.ends_with('b'),
+        "{folded:?}"
+    );
+}

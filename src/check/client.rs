@@ -110,6 +110,10 @@ impl Client {
     }
 }
 
+/// Header fields a response may have (hyper's default is 100; real
+/// responses with a few hundred cookies or debug headers exist).
+const MAX_HEADERS: usize = 1000;
+
 /// The run's HTTP client; `keep_alive: false` makes one that opens a new
 /// connection for every request.
 fn http_client(options: &CheckOptions, keep_alive: bool) -> Result<reqwest::Client, Error> {
@@ -121,7 +125,11 @@ fn http_client(options: &CheckOptions, keep_alive: bool) -> Result<reqwest::Clie
         .user_agent(options.user_agent.clone())
         .timeout(options.timeout)
         .connect_timeout(options.connect_timeout)
-        .danger_accept_invalid_certs(options.insecure);
+        .danger_accept_invalid_certs(options.insecure)
+        // As curl reads them: folded header lines (RFC 9112 §5.2 asks a user
+        // agent to accept them) and responses with hundreds of fields.
+        .http1_allow_obsolete_multiline_headers_in_responses(true)
+        .http1_max_headers(MAX_HEADERS);
     if !keep_alive {
         builder = builder.pool_max_idle_per_host(0);
     }

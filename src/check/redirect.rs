@@ -44,21 +44,24 @@ pub async fn chase(
             Ok(response) => response,
             Err(failure) => return end(&current, redirects, Err(failure)),
         };
-        let location = response.headers().get(LOCATION).cloned();
+        // A redirect without a Location (or an empty one) is not followed,
+        // as curl does not: the row reports the 3xx itself.
+        let location = response
+            .headers()
+            .get(LOCATION)
+            .map(|location| location.as_bytes().trim_ascii())
+            .filter(|location| !location.is_empty())
+            .map(encode_location);
         let (true, Some(location)) = (is_followed_redirect(response.status()), location) else {
             return end(&current, redirects, Ok(response));
         };
         drop(response);
-        let next = match location
-            .to_str()
-            .ok()
-            .and_then(|location| current.join(location.trim()).ok())
-        {
-            Some(next) => next,
-            None => {
+        let next = match current.join(&location) {
+            Ok(next) => next,
+            Err(err) => {
                 let failure = Failure::redirect(format!(
-                    "redirect with an invalid Location: {}",
-                    String::from_utf8_lossy(location.as_bytes())
+                    "redirect with an invalid Location ({err}): {}",
+                    shortened(&location)
                 ));
                 return end(&current, redirects, Err(failure));
             }
@@ -70,6 +73,11 @@ pub async fn chase(
             .insert(next.clone())
         {
             Some(format!("redirect loop at {next}"))
+        } else if hyper::Uri::try_from(next.as_str()).is_err() {
+            Some(format!(
+                "redirect to a URL too long to request ({} bytes)",
+                next.as_str().len()
+            ))
         } else if redirects == client.options().max_redirects {
             Some(format!(
                 "too many redirects (more than {})",
@@ -86,6 +94,40 @@ pub async fn chase(
     }
 }
 
+/// A Location as browsers and curl read it: bytes outside printable ASCII
+/// (raw UTF-8, a stray Latin-1 byte, spaces) percent-encoded as they are.
+fn encode_location(location: &[u8]) -> String {
+    let mut encoded = String::with_capacity(location.len());
+    for &byte in location {
+        if byte.is_ascii_graphic() {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
+}
+
+/// A Location for an error text: its first 200 characters.
+fn shortened(location: &str) -> String {
+    match location.char_indices().nth(200) {
+        Some((end, _)) => format!("{}…", &location[..end]),
+        None => location.to_string(),
+    }
+}
+
 fn is_followed_redirect(status: StatusCode) -> bool {
     matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_bytes_in_a_location_are_percent_encoded_as_they_are() {
+        assert_eq!(encode_location("/dest/ü".as_bytes()), "/dest/%C3%BC");
+        assert_eq!(encode_location(b"/caf\xe9 au lait"), "/caf%E9%20au%20lait");
+        assert_eq!(encode_location(b"/a%20b?q=1#x"), "/a%20b?q=1#x");
+    }
 }
