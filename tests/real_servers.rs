@@ -207,3 +207,59 @@ fn an_obsolete_folded_header_is_read() {
         "{folded:?}"
     );
 }
+
+#[test]
+fn a_password_in_a_url_is_sent_but_never_written() {
+    let server = support::Server::start(|seen| match seen.path.as_str() {
+        "/moved" => support::Reply::redirect(301, "/loop"),
+        "/loop" => support::Reply::redirect(302, "/moved"),
+        "/fine" => support::Reply::ok(),
+        _ => support::Reply::status(404),
+    });
+    let with_password = |path: &str| {
+        server
+            .url(path)
+            .replacen("http://", "http://user:s3cret@", 1)
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (json, cache) = (dir.path().join("r.json"), dir.path().join("cache.jsonl"));
+    // From a file, so that failing rows are annotated with their line.
+    let list = dir.path().join("urls.txt");
+    let urls = ["/missing", "/moved", "/fine"].map(with_password);
+    std::fs::write(&list, urls.join("\n")).unwrap();
+    let output = support::headcheck()
+        .env("GITHUB_ACTIONS", "true")
+        .args(["--cache", cache.to_str().unwrap(), "-o", "-", "-o"])
+        .arg(&json)
+        .arg(&list)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let seen = server.seen();
+    assert!(
+        seen.iter()
+            .all(|s| s.header("authorization") == Some("Basic dXNlcjpzM2NyZXQ=")),
+        "the password is sent to its host"
+    );
+    let written = [
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+        std::fs::read_to_string(&json).unwrap(),
+        std::fs::read_to_string(&cache).unwrap(),
+    ];
+    for text in &written {
+        assert!(!text.contains("s3cret"), "{text}");
+    }
+    let csv = support::Csv::parse(&output.stdout);
+    let hidden = |path: &str| server.url(path).replacen("http://", "http://user:***@", 1);
+    assert_eq!(csv.get(0, "url"), hidden("/missing"));
+    assert!(
+        csv.get(1, "error").contains(&hidden("/moved")),
+        "{:?}",
+        csv.rows
+    );
+    assert_eq!(csv.get(2, "final_url"), hidden("/fine"));
+    // The summary and the annotations name the failing URLs, hidden too.
+    assert!(written[1].contains(&hidden("/missing")), "{}", written[1]);
+    assert!(written[1].contains("::error"), "{}", written[1]);
+}

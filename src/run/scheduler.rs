@@ -152,7 +152,13 @@ pub async fn run<O: Observer>(
                 while let Some((host, checked)) = next {
                     {
                         finished += 1;
-                        let Checked { outcome, host: news } = checked;
+                        let Checked {
+                            mut outcome,
+                            host: news,
+                        } = checked;
+                        // The one way rows leave the run: no report, summary
+                        // or cache ever holds a password.
+                        outcome.hide_passwords();
                         if let Some(host) = host {
                             for target in hosts.done(host, news) {
                                 tasks.push(check_caught(checker.clone(), target, None));

@@ -1,11 +1,13 @@
 //! The vocabulary every stage shares: the [`Target`] the input hands on,
 //! the [`Outcome`] (report row) a check produces, its [`Verdict`], the
-//! [`FailRule`] and [`Tally`] over verdicts, the [`Accept`] list, and the
-//! library's [`Error`]. This module imports no other of the crate.
+//! [`FailRule`] and [`Tally`] over verdicts, the [`Accept`] list, the
+//! library's [`Error`], and [`hide_passwords`] for every text written out.
+//! This module imports no other of the crate.
 
 mod accept;
 mod error;
 mod outcome;
+mod secret;
 mod tally;
 mod target;
 mod verdict;
@@ -13,6 +15,7 @@ mod verdict;
 pub use accept::Accept;
 pub use error::{Error, Result};
 pub use outcome::{Method, Outcome};
+pub use secret::{HIDDEN, hide_passwords, hide_passwords_in};
 pub use tally::Tally;
 pub use target::{Target, TargetKind, entry_key, text_key};
 pub use verdict::{FailRule, Verdict};

@@ -1,6 +1,7 @@
 //! The report row: one [`Outcome`] per entry, plain data, the same for every
 //! report format (the columns are mapped in `report::columns`).
 
+use super::secret::hide_passwords_in;
 use super::verdict::Verdict;
 
 /// Which request's answer a row reports.
@@ -51,6 +52,18 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// Hides the passwords of URLs in every text of the row (the key too:
+    /// the cache writes it), so that no output holds one.
+    pub fn hide_passwords(&mut self) {
+        for text in [&mut self.key, &mut self.url, &mut self.source]
+            .into_iter()
+            .chain(self.final_url.as_mut())
+            .chain(self.error.as_mut())
+        {
+            hide_passwords_in(text);
+        }
+    }
+
     /// The status and error in a few words, for summaries: `404`,
     /// `429 rate limited (429)`, `timeout after 20s`.
     pub fn detail(&self) -> String {

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use headcheck::types::{Outcome, Tally, Verdict};
+use headcheck::types::{Outcome, Tally, Verdict, hide_passwords};
 
 /// Problem rows listed in the summary.
 const LISTED: usize = 20;
@@ -85,8 +85,15 @@ impl Summary {
 }
 
 /// Control characters from servers or inputs are shown escaped, never sent
-/// raw to the terminal.
+/// raw to the terminal; passwords in URLs are hidden (`user:***@host`).
 pub fn terminal_safe(text: &str) -> Cow<'_, str> {
+    match hide_passwords(text) {
+        Cow::Borrowed(text) => escape_controls(text),
+        Cow::Owned(text) => Cow::Owned(escape_controls(&text).into_owned()),
+    }
+}
+
+fn escape_controls(text: &str) -> Cow<'_, str> {
     if !text.chars().any(char::is_control) {
         return Cow::Borrowed(text);
     }
