@@ -91,6 +91,9 @@ pub struct Cache {
     /// This run's results by key: a new ok entry, or `None` for a URL that
     /// is no longer ok.
     changes: HashMap<String, Option<Entry>>,
+    /// Lines of the file that were not entries (not UTF-8, not JSON, not
+    /// an entry), ignored.
+    unreadable: usize,
 }
 
 impl Cache {
@@ -110,15 +113,22 @@ impl Cache {
         let now = unix_now();
         let oldest = now.saturating_sub(max_age.as_secs());
         let mut entries = HashMap::new();
+        let mut unreadable = 0;
         match std::fs::File::open(path) {
             Ok(file) => {
-                let mut lines = BufReader::new(file).lines();
-                let format_known =
-                    matches!(lines.next(), Some(Ok(line)) if line.trim() == FORMAT_LINE);
+                // Read as bytes: a corrupt line (a CI cache restored half
+                // written, a stray byte) is skipped, not the end of the run.
+                let mut lines = BufReader::new(file).split(b'\n');
+                let format_known = matches!(
+                    lines.next(),
+                    Some(Ok(line)) if line.trim_ascii() == FORMAT_LINE.as_bytes()
+                );
                 if format_known {
                     for line in lines {
                         let line = line.map_err(failed)?;
-                        let Some((key, entry)) = parse_line(&line) else {
+                        let entry = std::str::from_utf8(&line).ok().and_then(parse_line);
+                        let Some((key, entry)) = entry else {
+                            unreadable += usize::from(!line.trim_ascii().is_empty());
                             continue;
                         };
                         if entry.checked >= oldest
@@ -146,7 +156,13 @@ impl Cache {
             }),
             capture: capture.to_vec(),
             changes: HashMap::new(),
+            unreadable,
         })
+    }
+
+    /// Lines of the file that were ignored because they are not entries.
+    pub fn unreadable(&self) -> usize {
+        self.unreadable
     }
 
     /// The fresh entries, for the input reader to take rows from.

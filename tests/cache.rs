@@ -100,3 +100,32 @@ fn a_bad_cache_age_is_a_usage_error() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[test]
+fn a_corrupt_line_in_the_cache_is_ignored_and_said_once() {
+    let (server, dir, list) = site();
+    let cache = dir.path().join("cache.jsonl");
+    let cache = cache.to_str().unwrap();
+    run(&[&list, "--cache", cache]);
+    assert_eq!(server.seen_at("/fine").len(), 1);
+    // A CI cache restored half-written: a line that is not UTF-8, one that
+    // is not JSON, around the good entry.
+    let mut text = std::fs::read(cache).unwrap();
+    text.extend_from_slice(b"{\"url\":\"http://caf\xe9.test/\"}\n{\"url\": trunc\n");
+    std::fs::write(cache, &text).unwrap();
+
+    let (csv, stderr) = run(&[&list, "--cache", cache]);
+    assert_eq!(
+        server.seen_at("/fine").len(),
+        1,
+        "the good entry is still used"
+    );
+    assert_eq!(csv.get(csv.row(&server.url("/fine")), "attempts"), "0");
+    assert_eq!(
+        stderr
+            .matches("ignored 2 unreadable lines of the cache")
+            .count(),
+        1,
+        "{stderr}"
+    );
+}

@@ -263,3 +263,38 @@ fn a_password_in_a_url_is_sent_but_never_written() {
     assert!(written[1].contains(&hidden("/missing")), "{}", written[1]);
     assert!(written[1].contains("::error"), "{}", written[1]);
 }
+
+#[test]
+fn a_report_that_would_overwrite_an_input_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("urls.txt");
+    let text = "http://127.0.0.1:9/a\n";
+    std::fs::write(&list, text).unwrap();
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    let cache = dir.path().join("cache.jsonl");
+    std::fs::write(&cache, "{\"headcheck_cache\":1}\n").unwrap();
+    // The same file under another name counts as the same file.
+    let other_name = dir.path().join("sub/../urls.txt");
+    for args in [
+        vec![list.clone(), "-o".into(), list.clone()],
+        vec![list.clone(), "-o".into(), other_name],
+        vec![
+            list.clone(),
+            "--cache".into(),
+            cache.clone(),
+            "-o".into(),
+            cache.clone(),
+        ],
+    ] {
+        let output = support::headcheck().args(&args).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("nothing was written"), "{stderr}");
+        assert!(output.stdout.is_empty());
+    }
+    assert_eq!(std::fs::read_to_string(&list).unwrap(), text);
+    assert_eq!(
+        std::fs::read_to_string(&cache).unwrap(),
+        "{\"headcheck_cache\":1}\n"
+    );
+}

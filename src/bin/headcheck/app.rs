@@ -2,6 +2,7 @@
 //! run, print the summary, and decide the exit status (here and only here).
 
 use std::io::{self, IsTerminal};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -11,7 +12,7 @@ use headcheck::check::{CheckOptions, Checker, LimitOptions, Limits};
 use headcheck::input::{
     self, Caps, DocumentOptions, Fetcher, Filter, Input, ReaderOptions, SitemapOptions,
 };
-use headcheck::report::{self, Report, ReportOptions};
+use headcheck::report::{self, Destination, Report, ReportOptions};
 use headcheck::resume::Resumed;
 use headcheck::run::{self, Observer, RunEnd, RunOptions};
 use headcheck::shard::{self, Shard};
@@ -87,6 +88,7 @@ async fn run(mut args: Args) -> anyhow::Result<i32> {
     let started = Instant::now();
     fit_open_files(&mut args);
     let inputs = inputs(&args)?;
+    refuse_overwriting_inputs(&args, &inputs)?;
     let capture = args.capture_names().map_err(anyhow::Error::msg)?;
     let columns: Vec<String> = capture.iter().map(|h| h.as_str().to_string()).collect();
     let documents = documents(&args)?;
@@ -157,6 +159,57 @@ fn inputs(args: &Args) -> anyhow::Result<Vec<Input>> {
     Ok(vec![Input::Stdin])
 }
 
+/// Refuses a report file that is also a list read or the cache: reports are
+/// created before the input is read, so the input would be lost. (A report
+/// may be the `--resume` file: that one is read first, on purpose.)
+fn refuse_overwriting_inputs(args: &Args, inputs: &[Input]) -> anyhow::Result<()> {
+    let read: Vec<&Path> = inputs
+        .iter()
+        .filter_map(|input| match input {
+            Input::File(path) => Some(path.as_path()),
+            _ => None,
+        })
+        .chain(args.cache.as_deref())
+        .collect();
+    for (destination, _) in args.reports.destinations() {
+        let Destination::File(report) = destination else {
+            continue;
+        };
+        if let Some(input) = read.iter().find(|input| same_file(&report, input)) {
+            bail!(
+                "-o {}: that is {}, which writing the report would destroy; nothing was written",
+                report.display(),
+                if Some(*input) == args.cache.as_deref() {
+                    "the --cache file"
+                } else {
+                    "an input"
+                }
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Whether two paths name one existing file (through links, `..` or hard
+/// links).
+fn same_file(a: &Path, b: &Path) -> bool {
+    let (Ok(meta_a), Ok(meta_b)) = (std::fs::metadata(a), std::fs::metadata(b)) else {
+        return false;
+    };
+    if !meta_a.is_file() {
+        return false;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        meta_a.dev() == meta_b.dev() && meta_a.ino() == meta_b.ino()
+    }
+    #[cfg(not(unix))]
+    {
+        meta_b.is_file() && std::fs::canonicalize(a).ok() == std::fs::canonicalize(b).ok()
+    }
+}
+
 /// `--shard K/N`, with K from the environment for `auto/N`.
 fn shard(args: &Args) -> anyhow::Result<Option<Shard>> {
     let Some(text) = &args.shard else {
@@ -211,6 +264,18 @@ fn cache(args: &Args, columns: &[String]) -> anyhow::Result<Option<Cache>> {
     };
     let cache = Cache::load(path, args.max_cache_age, &args.accept, columns)
         .with_context(|| format!("cannot read the cache {}", path.display()))?;
+    if cache.unreadable() > 0 && !args.quiet {
+        eprintln!(
+            "headcheck: ignored {} unreadable {} of the cache {}",
+            cache.unreadable(),
+            if cache.unreadable() == 1 {
+                "line"
+            } else {
+                "lines"
+            },
+            terminal_safe(&path.display().to_string())
+        );
+    }
     Ok(Some(cache))
 }
 
