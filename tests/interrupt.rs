@@ -205,3 +205,11 @@ fn an_interrupted_run_keeps_its_ok_results_in_the_cache() {
     assert!(!text.contains(&urls[10]), "{text}");
     assert!(!text.contains(&urls[13]), "{text}");
 }
+
+#[test]
+fn sighup_is_an_interruption_too() {
+    // The terminal closed, or the SSH session dropped.
+    let site = Site::new();
+    let (code, report, stderr) = interrupt(&site, "-HUP", &[]);
+    check_interrupted(&site, code, &report, &stderr);
+}

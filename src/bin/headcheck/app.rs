@@ -66,7 +66,10 @@ pub fn main() -> i32 {
     match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("headcheck: {}", terminal_safe(&format!("{err:#}")));
+            say(&format!(
+                "headcheck: {}\n",
+                terminal_safe(&format!("{err:#}"))
+            ));
             exit::USAGE
         }
     }
@@ -372,36 +375,44 @@ fn conclude(args: &Args, end: RunEnd, printer: Printer, elapsed: Duration) -> an
         RunEnd::InputFailed(err) => {
             report::finish_all(&mut reports).context("cannot write the report")?;
             if !args.quiet {
-                eprint!("{}", summary.render(Some(elapsed), false));
+                say(&summary.render(Some(elapsed), false));
             }
             bail!(err);
         }
     };
     report::finish_all(&mut reports).context("cannot write the report")?;
     if !args.quiet {
-        eprint!("{}", summary.render(Some(elapsed), interrupted));
+        say(&summary.render(Some(elapsed), interrupted));
         if from_cache > 0 {
-            eprintln!("{from_cache} ok results reused from the cache (--cache)");
+            say(&format!(
+                "{from_cache} ok results reused from the cache (--cache)\n"
+            ));
         }
     }
     if interrupted {
         return Ok(exit::INTERRUPTED);
     }
     if summary.tally.total() == 0 && !args.quiet {
-        eprintln!("headcheck: no URLs found in the input");
+        say("headcheck: no URLs found in the input\n");
     }
     Ok(status)
 }
 
-/// Completes on Ctrl-C or SIGTERM.
+/// Completes on Ctrl-C, SIGTERM or SIGHUP.
 async fn interrupted() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
+        // SIGHUP: the terminal closed or the SSH session dropped; the
+        // report and the cache are still worth keeping.
+        if let (Ok(mut term), Ok(mut hangup)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+        ) {
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}
                 _ = term.recv() => {}
+                _ = hangup.recv() => {}
             }
             return;
         }
@@ -466,4 +477,11 @@ impl Observer for Printer {
     fn input_done(&mut self, count: u64) {
         self.progress.total_known(count);
     }
+}
+
+/// Writes to stderr, ignoring a failure: after SIGHUP the terminal may be
+/// gone, and the exit status must still say what happened.
+fn say(text: &str) {
+    use std::io::Write as _;
+    let _ = io::stderr().lock().write_all(text.as_bytes());
 }
