@@ -298,3 +298,35 @@ fn a_report_that_would_overwrite_an_input_is_refused() {
         "{\"headcheck_cache\":1}\n"
     );
 }
+
+#[test]
+fn no_proxy_star_sends_ip_literal_urls_direct() {
+    let target = support::Server::start(|_| support::Reply::ok());
+    let proxy = support::Server::start(|_| support::Reply::status(502));
+    let proxy_url = proxy.url("");
+    let run_with = |no_proxy: Option<&str>| {
+        let mut command = support::headcheck();
+        command
+            .env("HTTP_PROXY", &proxy_url)
+            .env_remove("NO_PROXY")
+            .env_remove("no_proxy");
+        if let Some(value) = no_proxy {
+            command.env("NO_PROXY", value);
+        }
+        command.arg(target.url("/direct")).output().unwrap()
+    };
+    // The proxy is used at all (else this test proves nothing)...
+    run_with(None);
+    assert!(!proxy.seen().is_empty(), "HTTP_PROXY is in use");
+    let proxied = proxy.seen().len();
+    let target_before = target.seen().len();
+    // ...and not with NO_PROXY=*, as in curl.
+    let output = run_with(Some("*"));
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        proxy.seen().len(),
+        proxied,
+        "nothing more through the proxy"
+    );
+    assert_eq!(target.seen().len(), target_before + 1);
+}

@@ -133,12 +133,32 @@ fn http_client(options: &CheckOptions, keep_alive: bool) -> Result<reqwest::Clie
     if !keep_alive {
         builder = builder.pool_max_idle_per_host(0);
     }
+    if no_proxy_for_all(["NO_PROXY", "no_proxy"].map(std::env::var_os)) {
+        // reqwest matches `*` against host names only, and still sends
+        // IP-literal URLs through the proxy; curl goes direct for all.
+        builder = builder.no_proxy();
+    }
     for (host, addr) in &options.resolve {
         builder = builder.resolve(host, *addr);
     }
     builder
         .build()
         .map_err(|err| Error::Client(err.to_string()))
+}
+
+/// Whether the `NO_PROXY` (or `no_proxy`) value says no proxy for any host:
+/// `*`, as in curl (the first variable set wins).
+fn no_proxy_for_all(values: [Option<std::ffi::OsString>; 2]) -> bool {
+    values
+        .into_iter()
+        .flatten()
+        .find(|value| !value.is_empty())
+        .is_some_and(|value| {
+            value
+                .to_string_lossy()
+                .split(',')
+                .any(|entry| entry.trim() == "*")
+        })
 }
 
 /// Whether a request failed the way one sent on a connection the server
@@ -162,6 +182,17 @@ fn same_authority(origin: &Url, url: &Url) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_star_in_no_proxy_means_every_host() {
+        let set = |s: &str| Some(std::ffi::OsString::from(s));
+        assert!(no_proxy_for_all([set("*"), None]));
+        assert!(no_proxy_for_all([None, set(" * ")]));
+        assert!(no_proxy_for_all([set("localhost,*"), None]));
+        assert!(!no_proxy_for_all([set("localhost"), set("*")]));
+        assert!(!no_proxy_for_all([set("*.test"), None]));
+        assert!(!no_proxy_for_all([None, None]));
+    }
 
     #[test]
     fn headers_follow_only_to_the_same_host() {
