@@ -330,3 +330,49 @@ fn no_proxy_star_sends_ip_literal_urls_direct() {
     );
     assert_eq!(target.seen().len(), target_before + 1);
 }
+
+/// `text` as PowerShell's `>` writes it: UTF-16LE with a byte-order mark.
+fn utf16le(text: &str) -> Vec<u8> {
+    let mut bytes = vec![0xFF, 0xFE];
+    for unit in text.encode_utf16() {
+        bytes.extend_from_slice(&unit.to_le_bytes());
+    }
+    bytes
+}
+
+#[test]
+fn utf16_lists_and_sitemaps_with_a_byte_order_mark_are_decoded() {
+    let server = support::Server::start(|_| support::Reply::ok());
+    let pages = [server.url("/a"), server.url("/b")];
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("urls.txt");
+    std::fs::write(&list, utf16le(&format!("{}\r\n{}\r\n", pages[0], pages[1]))).unwrap();
+    let sitemap = dir.path().join("sitemap.xml");
+    std::fs::write(&sitemap, utf16le(&support::urlset(&pages))).unwrap();
+    for file in [&list, &sitemap] {
+        let (csv, stderr, code) = run(&[file.to_str().unwrap()]);
+        assert_eq!(code, 0, "{stderr}\n{:?}", csv.rows);
+        assert_eq!(csv.col("url"), pages);
+        assert_eq!(csv.col("result"), ["ok", "ok"]);
+    }
+}
+
+#[test]
+fn a_gz_sitemap_served_with_content_encoding_gzip_is_decompressed_twice() {
+    let server = support::Server::start(|seen| match seen.path.as_str() {
+        "/sitemap.xml.gz" => {
+            let host = seen.header("host").unwrap_or_default();
+            let pages = [format!("http://{host}/one"), format!("http://{host}/two")];
+            support::Reply::ok()
+                .header("content-type", "application/gzip")
+                .header("content-encoding", "gzip")
+                .body(support::gzip(&support::gzip(
+                    support::urlset(&pages).as_bytes(),
+                )))
+        }
+        _ => support::Reply::ok(),
+    });
+    let (csv, stderr, code) = run(&["--sitemap", &server.url("/sitemap.xml.gz")]);
+    assert_eq!(code, 0, "{stderr}\n{:?}", csv.rows);
+    assert_eq!(csv.col("url"), [server.url("/one"), server.url("/two")]);
+}

@@ -25,6 +25,7 @@ mod open;
 mod reader;
 mod sitemap_walk;
 mod sitemap_xml;
+mod utf16;
 
 pub use classify::{Filter, classify_entry};
 pub use documents::DocumentOptions;

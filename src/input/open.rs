@@ -9,7 +9,7 @@ use url::Url;
 
 use super::links::DocumentKind;
 use super::list::ListReader;
-use super::sitemap_xml;
+use super::{sitemap_xml, utf16};
 use crate::types::Error;
 
 /// One input as named on the command line.
@@ -117,10 +117,12 @@ fn open_file(path: &Path) -> Result<File, Error> {
     Ok(file)
 }
 
-/// A document made ready to read: decompressed if it is gzip, and whether
-/// it is XML (a sitemap) or a plain list, judged by its content.
+/// A document made ready to read: decompressed if it is gzip, decoded if it
+/// is UTF-16, and whether it is XML (a sitemap) or a plain list, judged by
+/// its content.
 pub fn prepare(reader: impl Read + Send + 'static) -> io::Result<(Box<dyn BufRead + Send>, bool)> {
-    let mut document = sitemap_xml::decompressed(BufReader::with_capacity(64 * 1024, reader))?;
+    let document = sitemap_xml::decompressed(BufReader::with_capacity(64 * 1024, reader))?;
+    let mut document = utf16::as_utf8(document)?;
     let xml = sitemap_xml::looks_like_xml(&mut document)?;
     Ok((document, xml))
 }

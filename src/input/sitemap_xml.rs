@@ -84,20 +84,27 @@ pub enum SitemapError {
     Io(io::Error),
 }
 
+/// Layers of gzip undone: a `.gz` file served with `Content-Encoding: gzip`
+/// (reqwest does not decode it) is compressed twice.
+const GZIP_LAYERS: usize = 2;
+
 /// A readable document: decompressed when it is gzip (recognised by its
-/// magic bytes, whatever its name or Content-Type says).
+/// magic bytes, whatever its name or Content-Type says), up to
+/// [`GZIP_LAYERS`] times.
 pub fn decompressed<'a, R: BufRead + Send + 'a>(
-    mut reader: R,
+    reader: R,
 ) -> io::Result<Box<dyn BufRead + Send + 'a>> {
-    let head = reader.fill_buf()?;
-    if head.starts_with(&[0x1f, 0x8b]) {
-        Ok(Box::new(BufReader::with_capacity(
+    let mut reader: Box<dyn BufRead + Send + 'a> = Box::new(reader);
+    for _ in 0..GZIP_LAYERS {
+        if !reader.fill_buf()?.starts_with(&[0x1f, 0x8b]) {
+            break;
+        }
+        reader = Box::new(BufReader::with_capacity(
             64 * 1024,
             MultiGzDecoder::new(reader),
-        )))
-    } else {
-        Ok(Box::new(reader))
+        ));
     }
+    Ok(reader)
 }
 
 /// Whether a (decompressed) document is XML rather than a plain list: its
