@@ -35,3 +35,12 @@ pub use open::{Input, count_entries};
 pub use reader::{ReaderOptions, spawn_reader};
 pub use sitemap_walk::SitemapOptions;
 pub use sitemap_xml::{Caps, SITEMAP_NAMESPACE, XHTML_NAMESPACE};
+
+/// The parsers that face the outside, for the fuzz targets in `fuzz/`: not
+/// part of the library's interface.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use super::links::{DocumentKind, Link, Links, anchors, extract};
+    pub use super::open::prepare;
+    pub use super::sitemap_xml::{Item, Kind, SitemapError, parse};
+}

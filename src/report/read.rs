@@ -26,7 +26,7 @@ pub struct ReportFile {
 enum Rows {
     Csv(csv::StringRecordsIntoIter<Box<dyn Read>>),
     Jsonl {
-        lines: io::Lines<BufReader<File>>,
+        lines: io::Lines<Box<dyn BufRead>>,
         first: Option<Value>,
     },
 }
@@ -44,7 +44,7 @@ impl ReportFile {
             .extension()
             .map(|e| e.to_string_lossy().to_ascii_lowercase());
         if matches!(extension.as_deref(), Some("jsonl" | "ndjson")) {
-            ReportFile::jsonl(path, file)
+            ReportFile::jsonl(path, Box::new(BufReader::new(file)))
         } else {
             ReportFile::csv(path, Box::new(BufReader::new(file)))
         }
@@ -61,8 +61,10 @@ impl ReportFile {
         ReportFile::checked(path, columns, Rows::Csv(reader.into_records()))
     }
 
-    fn jsonl(path: &Path, file: File) -> Result<ReportFile, Error> {
-        let mut lines = BufReader::new(file).lines();
+    /// Reads a JSON Lines report from `reader`; `path` names it in
+    /// messages.
+    pub fn jsonl(path: &Path, reader: Box<dyn BufRead>) -> Result<ReportFile, Error> {
+        let mut lines = reader.lines();
         let first = match lines.next() {
             Some(line) => {
                 let line = line.map_err(|error| Error::Read {
