@@ -245,3 +245,25 @@ fn bom_starts_the_csv_and_resume_reads_it_back() {
     assert_eq!(server.seen().len(), requests, "nothing checked again");
     assert_eq!(Csv::parse(&out).rows.len(), 40);
 }
+
+#[test]
+fn merge_reads_a_report_named_twice_once_and_never_overwrites_one() {
+    let (_server, dir, args) = small_site();
+    let report = dir.path().join("r.csv");
+    let mut whole = args.clone();
+    whole.extend(["-o".into(), report.to_str().unwrap().into()]);
+    run(&whole, None);
+    let text = std::fs::read(&report).unwrap();
+    let r = report.to_str().unwrap().to_string();
+
+    // `merge *.csv` after an earlier merge, or a path typed twice.
+    let (merged, stderr, code) = run(&["merge".into(), r.clone(), r.clone()], None);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(Csv::parse(&merged).rows, Csv::parse(&text).rows);
+    assert!(stderr.contains("is named twice; read once"), "{stderr}");
+
+    let (_, stderr, code) = run(&["merge".into(), r.clone(), "-o".into(), r.clone()], None);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("nothing was written"), "{stderr}");
+    assert_eq!(std::fs::read(&report).unwrap(), text);
+}

@@ -24,6 +24,7 @@ use crate::cli::{Args, Command};
 use crate::exit;
 use crate::open_files;
 use crate::progress::Progress;
+use crate::same_file::same_file;
 use crate::summary::{Summary, terminal_safe};
 
 /// Longest time a connection attempt may take: half of `--timeout`, at most
@@ -191,26 +192,6 @@ fn refuse_overwriting_inputs(args: &Args, inputs: &[Input]) -> anyhow::Result<()
         }
     }
     Ok(())
-}
-
-/// Whether two paths name one existing file (through links, `..` or hard
-/// links).
-fn same_file(a: &Path, b: &Path) -> bool {
-    let (Ok(meta_a), Ok(meta_b)) = (std::fs::metadata(a), std::fs::metadata(b)) else {
-        return false;
-    };
-    if !meta_a.is_file() {
-        return false;
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        meta_a.dev() == meta_b.dev() && meta_a.ino() == meta_b.ino()
-    }
-    #[cfg(not(unix))]
-    {
-        meta_b.is_file() && std::fs::canonicalize(a).ok() == std::fs::canonicalize(b).ok()
-    }
 }
 
 /// `--shard K/N`, with K from the environment for `auto/N`.

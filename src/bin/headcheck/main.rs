@@ -8,6 +8,7 @@ mod exit;
 mod merge;
 mod open_files;
 mod progress;
+mod same_file;
 mod summary;
 
 fn main() {

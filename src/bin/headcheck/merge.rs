@@ -2,16 +2,46 @@
 //! the summary and exit status of one unsharded run.
 
 use anyhow::{Context, bail};
-use headcheck::report::{self, Report, ReportFile, ReportOptions};
+use std::path::PathBuf;
+
+use headcheck::report::{self, Destination, Report, ReportFile, ReportOptions};
 use headcheck::types::Outcome;
 
 use crate::cli::MergeArgs;
 use crate::exit;
+use crate::same_file::same_file;
 use crate::summary::Summary;
 
 pub fn run(args: &MergeArgs) -> anyhow::Result<i32> {
-    let mut files = Vec::new();
+    // A report named twice (`merge *.csv` after an earlier merge, a path
+    // typed twice) is read once; a report that is also the output would be
+    // destroyed before it is read.
+    let mut paths: Vec<&PathBuf> = Vec::new();
     for path in &args.inputs {
+        if paths.iter().any(|seen| same_file(seen, path)) {
+            if !args.quiet {
+                eprintln!(
+                    "headcheck merge: {} is named twice; read once",
+                    path.display()
+                );
+            }
+            continue;
+        }
+        for (destination, _) in args.reports.destinations() {
+            if let Destination::File(output) = destination
+                && same_file(&output, path)
+            {
+                bail!(
+                    "-o {}: that is a report being merged, which writing the result would \
+                     destroy; nothing was written",
+                    output.display()
+                );
+            }
+        }
+        paths.push(path);
+    }
+    let mut files = Vec::new();
+    for path in paths {
         files.push((path, ReportFile::open(path)?));
     }
     // Every report must have the same columns (an empty JSON Lines report
