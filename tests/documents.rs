@@ -278,12 +278,21 @@ fn the_current_directory_gives_plain_relative_sources() {
 }
 
 #[test]
-fn an_empty_directory_has_nothing_to_check() {
+fn an_empty_directory_or_a_glob_that_matches_nothing_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let (csv, stderr, code) = run_in(dir.path(), &["."]);
-    assert_eq!(code, 0);
+    assert_eq!(code, 2);
     assert!(csv.rows.is_empty());
-    assert!(stderr.contains("no URLs found"), "{stderr}");
+    assert!(stderr.contains("no URLs found in ."), "{stderr}");
+
+    std::fs::write(dir.path().join("a.md"), "[a](https://a.test/)\n").unwrap();
+    let (csv, stderr, code) = run_in(dir.path(), &[".", "--glob", "*.rst"]);
+    assert_eq!(code, 2);
+    assert!(csv.rows.is_empty());
+    assert!(
+        stderr.contains("no URLs found in . (--glob *.rst)"),
+        "{stderr}"
+    );
 }
 
 #[test]

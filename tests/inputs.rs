@@ -176,12 +176,29 @@ fn overlong_line_is_an_invalid_row_and_the_rest_is_read() {
 }
 
 #[test]
-fn empty_file_gives_an_empty_report() {
+fn an_empty_input_is_an_error_that_names_it() {
+    // A CI job whose list is empty (or whose stdin got nothing) must not
+    // pass silently.
     let file = tempfile::NamedTempFile::new().unwrap();
-    let (csv, stderr, code) = run(&[file.path().to_str().unwrap()]);
-    assert_eq!(code, 0);
+    let name = file.path().to_str().unwrap();
+    let (csv, stderr, code) = run(&[name]);
+    assert_eq!(code, 2);
     assert!(csv.rows.is_empty());
-    assert!(stderr.contains("no URLs found"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("no URLs found in {name}")),
+        "{stderr}"
+    );
+    let output = support::headcheck()
+        .arg("-")
+        .write_stdin("# only a comment\n\n")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("no URLs found in standard input"),
+        "{stderr}"
+    );
 }
 
 #[test]

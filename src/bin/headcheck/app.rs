@@ -373,8 +373,21 @@ fn conclude(args: &Args, end: RunEnd, printer: Printer, elapsed: Duration) -> an
     if interrupted {
         return Ok(exit::INTERRUPTED);
     }
-    if summary.tally.total() == 0 && !args.quiet {
-        say("headcheck: no URLs found in the input\n");
+    if summary.tally.total() == 0 {
+        // An empty list, a directory without documents, a glob that matched
+        // nothing: most likely a mistake, which must not pass a CI job. (One
+        // shard of a small list may rightly have nothing.)
+        if args.shard.is_some() {
+            if !args.quiet {
+                say("headcheck: no URLs in this shard\n");
+            }
+            return Ok(status);
+        }
+        say(&format!(
+            "headcheck: no URLs found in {}\n",
+            terminal_safe(&what_was_read(args))
+        ));
+        return Ok(exit::USAGE);
     }
     Ok(status)
 }
@@ -458,6 +471,28 @@ impl Observer for Printer {
     fn input_done(&mut self, count: u64) {
         self.progress.total_known(count);
     }
+}
+
+/// The inputs as the user gave them, for a message: `empty.txt, docs/
+/// (--glob *.rst)`.
+fn what_was_read(args: &Args) -> String {
+    let mut names: Vec<String> = args
+        .inputs
+        .iter()
+        .map(|input| match input.as_str() {
+            "-" => "standard input".to_string(),
+            name => name.to_string(),
+        })
+        .collect();
+    names.extend(args.sitemap.iter().map(|url| format!("--sitemap {url}")));
+    if names.is_empty() {
+        names.push("standard input".into());
+    }
+    let mut text = names.join(", ");
+    if !args.glob.is_empty() {
+        text.push_str(&format!(" (--glob {})", args.glob.join(", --glob ")));
+    }
+    text
 }
 
 /// Writes to stderr, ignoring a failure: after SIGHUP the terminal may be
