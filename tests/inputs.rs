@@ -222,3 +222,22 @@ fn a_missing_file_is_an_input_error_before_any_request() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("/no/such/list.txt"));
     assert!(server.seen().is_empty(), "nothing was checked");
 }
+
+#[test]
+fn urls_that_differ_only_in_their_fragment_are_one_request_and_one_row() {
+    let server = ok_server();
+    let page = server.url("/page");
+    let (csv, stderr, code) = run(&[
+        &format!("{page}#intro"),
+        &page,
+        &format!("{page}#usage"),
+        &server.url("/other"),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    // Reported once, at its first occurrence, as written there.
+    assert_eq!(
+        csv.col("url"),
+        [format!("{page}#intro"), server.url("/other")]
+    );
+    assert_eq!(server.seen_at("/page").len(), 1);
+}

@@ -1,7 +1,7 @@
 //! What the input stage hands to the run: one [`Target`] per distinct
 //! entry, and the key under which an entry is recognised again.
 
-use url::Url;
+use url::{Position, Url};
 
 use super::outcome::Outcome;
 
@@ -40,11 +40,14 @@ pub enum TargetKind {
 }
 
 /// The key under which an entry is recognised again: the normalised URL
-/// (so `HTTP://Site` and `http://site/` are one URL), or the text of
+/// without its `#fragment` (so `HTTP://Site`, `http://site/` and
+/// `http://site/#top` are one URL: fragments are never sent), or the text of
 /// anything that is not a URL to check.
 pub fn entry_key<'a>(kind: &'a TargetKind, text: &'a str) -> &'a str {
     match kind {
-        TargetKind::Check(url) | TargetKind::Unreachable { url, .. } => url.as_str(),
+        TargetKind::Check(url) | TargetKind::Unreachable { url, .. } => {
+            &url[..Position::AfterQuery]
+        }
         _ => text,
     }
 }
@@ -57,7 +60,7 @@ pub fn text_key(text: &str) -> String {
             if matches!(url.scheme(), "http" | "https")
                 && url.host_str().is_some_and(|host| !host.is_empty()) =>
         {
-            url.into()
+            url[..Position::AfterQuery].to_string()
         }
         _ => text.to_string(),
     }
@@ -70,6 +73,7 @@ mod tests {
     #[test]
     fn a_url_is_known_by_its_normal_form() {
         assert_eq!(text_key("HTTP://A.test"), "http://a.test/");
+        assert_eq!(text_key("http://a.test/p?q#part"), "http://a.test/p?q");
         assert_eq!(text_key("mailto:x@a.test"), "mailto:x@a.test");
         assert_eq!(text_key("not a url"), "not a url");
         let url = Url::parse("HTTP://A.test").unwrap();
