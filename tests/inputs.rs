@@ -241,3 +241,43 @@ fn urls_that_differ_only_in_their_fragment_are_one_request_and_one_row() {
     );
     assert_eq!(server.seen_at("/page").len(), 1);
 }
+
+#[test]
+fn a_mistyped_scheme_fails_the_run_with_a_hint() {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    writeln!(
+        file,
+        "htps://a.test/x\nhttp:/a.test/y\nhttps//a.test/z\nexample.com\nmailto:me@a.test"
+    )
+    .unwrap();
+    let (csv, stderr, code) = run(&[file.path().to_str().unwrap()]);
+    assert_eq!(code, 1, "a typo fails the run: {stderr}");
+    assert_eq!(
+        csv.col("result"),
+        ["invalid", "invalid", "invalid", "invalid", "skipped"]
+    );
+    for (row, meant) in [
+        "https://a.test/x",
+        "http://a.test/y",
+        "https://a.test/z",
+        "https://example.com/",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let error = csv.get(row, "error");
+        assert!(
+            error.ends_with(&format!("did you mean {meant}?")),
+            "{error}"
+        );
+    }
+
+    let (_, stderr, code) = run(&["example.com"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains(
+            "example.com: no such file; to check it as a URL, give its scheme: https://example.com/"
+        ),
+        "{stderr}"
+    );
+}

@@ -150,6 +150,16 @@ fn fit_open_files(args: &mut Args) {
 fn inputs(args: &Args) -> anyhow::Result<Vec<Input>> {
     let sitemaps = args.sitemap.iter().map(|url| Input::Sitemap(url.clone()));
     if !args.inputs.is_empty() || !args.sitemap.is_empty() {
+        for arg in &args.inputs {
+            // `headcheck example.com`: no such file, but a URL without its
+            // scheme.
+            if let Input::File(path) = Input::from_arg(arg)
+                && !path.exists()
+                && let Some(url) = input::did_you_mean(arg)
+            {
+                bail!("{arg}: no such file; to check it as a URL, give its scheme: {url}");
+            }
+        }
         return Ok(args
             .inputs
             .iter()
