@@ -281,3 +281,16 @@ fn a_mistyped_scheme_fails_the_run_with_a_hint() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_latin1_byte_in_a_list_is_percent_encoded_as_it_is() {
+    let server = ok_server();
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    let mut line = server.url("/ok/caf").into_bytes();
+    line.extend_from_slice(b"\xe9\n");
+    file.write_all(&line).unwrap();
+    let (csv, stderr, code) = run(&[file.path().to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(csv.col("url"), [server.url("/ok/caf%E9")]);
+    assert_eq!(server.seen()[0].path, "/ok/caf%E9");
+}

@@ -20,7 +20,7 @@ fuzz_target!(|data: &[u8]| {
         assert!(!text.starts_with('#'));
         assert_eq!(text.trim(), text);
         assert!(!text.contains('\n'));
-        // Lossy decoding turns one bad byte into a 3-byte U+FFFD at most.
+        // A byte that is not UTF-8 becomes a 3-byte %XX at most.
         assert!(text.len() <= 3 * MAX_LINE_BYTES);
         if let TargetKind::Check(url) = classify_entry(text, &filter) {
             assert!(matches!(url.scheme(), "http" | "https"));

@@ -1,5 +1,6 @@
 //! Plain lists: one URL per line.
 
+use std::fmt::Write as _;
 use std::io::{self, BufRead};
 
 use super::emitter::Emitter;
@@ -10,9 +11,9 @@ use crate::types::{Error, TargetKind};
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
 
 /// The entries of a plain list: one per line, blank lines and `#` comments
-/// skipped, surrounding whitespace, CRLF and a UTF-8 BOM removed, invalid
-/// UTF-8 decoded lossily, lines longer than [`MAX_LINE_BYTES`] reported
-/// without being kept.
+/// skipped, surrounding whitespace, CRLF and a UTF-8 BOM removed, bytes
+/// that are not UTF-8 percent-encoded, lines longer than [`MAX_LINE_BYTES`]
+/// reported without being kept.
 pub struct ListReader<R> {
     lines: LineReader<R>,
     number: u64,
@@ -83,8 +84,8 @@ enum RawLine<'a> {
     TooLong,
 }
 
-/// Reads lines of at most [`MAX_LINE_BYTES`], decoding invalid UTF-8 lossily
-/// (binary garbage becomes `invalid` rows, not a crash).
+/// Reads lines of at most [`MAX_LINE_BYTES`], percent-encoding bytes that
+/// are not UTF-8 (binary garbage becomes `invalid` rows, not a crash).
 struct LineReader<R> {
     reader: R,
     bytes: Vec<u8>,
@@ -151,9 +152,14 @@ impl<R: BufRead> LineReader<R> {
             return Ok(Some(RawLine::TooLong));
         }
         self.text.clear();
-        match std::str::from_utf8(&self.bytes) {
-            Ok(text) => self.text.push_str(text),
-            Err(_) => self.text.push_str(&String::from_utf8_lossy(&self.bytes)),
+        // Bytes that are not UTF-8 (a Latin-1 `é` in a list saved by an old
+        // editor) are percent-encoded as they are, as a browser sends them,
+        // never replaced by U+FFFD.
+        for chunk in self.bytes.utf8_chunks() {
+            self.text.push_str(chunk.valid());
+            for byte in chunk.invalid() {
+                let _ = write!(self.text, "%{byte:02X}");
+            }
         }
         Ok(Some(RawLine::Text(&self.text)))
     }
@@ -229,7 +235,9 @@ mod tests {
     }
 
     #[test]
-    fn binary_garbage_is_decoded_lossily() {
-        assert_eq!(lines(b"\xff\xfe\x00abc\n"), ["\u{fffd}\u{fffd}\u{0}abc"]);
+    fn bytes_that_are_not_utf8_are_percent_encoded() {
+        assert_eq!(lines(b"\xff\xfe\x00abc\n"), ["%FF%FE\u{0}abc"]);
+        assert_eq!(lines("/café\n".as_bytes()), ["/café"]);
+        assert_eq!(lines(b"/caf\xe9\n"), ["/caf%E9"]);
     }
 }
