@@ -2,7 +2,7 @@
 //! the run's [`Limits`], with the user's `-H` headers only for the host they
 //! were meant for.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use reqwest::redirect;
@@ -18,9 +18,12 @@ use crate::types::{Error, Method};
 #[derive(Debug, Clone)]
 pub struct Client {
     http: reqwest::Client,
-    /// The same client without kept-alive connections: a request that a
-    /// server dropped on a kept-alive connection is sent again on a new one.
-    fresh: reqwest::Client,
+    /// The same client without kept-alive connections and with room for
+    /// 1,000 header fields, made when first needed: a request that a server
+    /// dropped on a kept-alive connection, or whose answer had more fields
+    /// than `http` reads, is sent again with it. (`None` if it could not be
+    /// made, which `http` being made makes all but impossible.)
+    fresh: Arc<OnceLock<Option<reqwest::Client>>>,
     options: Arc<CheckOptions>,
     limits: Limits,
 }
@@ -29,7 +32,7 @@ impl Client {
     pub fn new(options: CheckOptions, limits: Limits) -> Result<Client, Error> {
         Ok(Client {
             http: http_client(&options, true)?,
-            fresh: http_client(&options, false)?,
+            fresh: Arc::new(OnceLock::new()),
             options: Arc::new(options),
             limits,
         })
@@ -58,7 +61,7 @@ impl Client {
         let mut permit = self.limits.acquire(host).await;
         // With no answer from the host yet, there is no kept-alive
         // connection to it either.
-        let pooled = self.limits.has_answered(host);
+        let pooled = permit.host_answered();
         let method = match method {
             Method::Head => reqwest::Method::HEAD,
             Method::Get => reqwest::Method::GET,
@@ -75,10 +78,15 @@ impl Client {
         };
         let started = Instant::now();
         let mut result = self.answer(&mut permit, request(&self.http)).await;
-        if pooled && result.as_ref().is_err_and(dropped_on_a_kept_connection) {
-            // As curl does: the server closed a kept-alive connection as the
-            // request arrived; send it again at once, on a new connection.
-            result = self.answer(&mut permit, request(&self.fresh)).await;
+        // As curl does: the server closed a kept-alive connection as the
+        // request arrived; send it again at once, on a new connection. And a
+        // response with more header fields than hyper's default of 100 (a
+        // larger default costs every response) is read again with room.
+        let again = result.as_ref().is_err_and(|err| {
+            (pooled && dropped_on_a_kept_connection(err)) || failure::head_too_large(err)
+        });
+        if again && let Some(fresh) = self.fresh() {
+            result = self.answer(&mut permit, request(fresh)).await;
         }
         *elapsed += started.elapsed();
         match result {
@@ -88,6 +96,12 @@ impl Client {
             }
             Err(err) => Err(Failure::from_reqwest(&err, &self.options)),
         }
+    }
+
+    fn fresh(&self) -> Option<&reqwest::Client> {
+        self.fresh
+            .get_or_init(|| http_client(&self.options, false).ok())
+            .as_ref()
     }
 
     /// Sends `request` and waits for its response headers; a request with
@@ -110,12 +124,14 @@ impl Client {
     }
 }
 
-/// Header fields a response may have (hyper's default is 100; real
-/// responses with a few hundred cookies or debug headers exist).
+/// Header fields a response read again may have (hyper's default, for
+/// every other response, is 100; real responses with a few hundred cookies
+/// or debug headers exist). Not the default: hyper initialises room for them
+/// all for every response.
 const MAX_HEADERS: usize = 1000;
 
 /// The run's HTTP client; `keep_alive: false` makes one that opens a new
-/// connection for every request.
+/// connection for every request and reads up to [`MAX_HEADERS`] fields.
 fn http_client(options: &CheckOptions, keep_alive: bool) -> Result<reqwest::Client, Error> {
     // Redirects are followed by `redirect::chase`, not by reqwest, so that
     // hops, loops and where `-H` headers go are under our control.
@@ -127,11 +143,12 @@ fn http_client(options: &CheckOptions, keep_alive: bool) -> Result<reqwest::Clie
         .connect_timeout(options.connect_timeout)
         .danger_accept_invalid_certs(options.insecure)
         // As curl reads them: folded header lines (RFC 9112 §5.2 asks a user
-        // agent to accept them) and responses with hundreds of fields.
-        .http1_allow_obsolete_multiline_headers_in_responses(true)
-        .http1_max_headers(MAX_HEADERS);
+        // agent to accept them).
+        .http1_allow_obsolete_multiline_headers_in_responses(true);
     if !keep_alive {
-        builder = builder.pool_max_idle_per_host(0);
+        builder = builder
+            .pool_max_idle_per_host(0)
+            .http1_max_headers(MAX_HEADERS);
     }
     if no_proxy_for_all(["NO_PROXY", "no_proxy"].map(std::env::var_os)) {
         // reqwest matches `*` against host names only, and still sends

@@ -95,6 +95,17 @@ pub fn closed_without_answer(err: &reqwest::Error) -> bool {
     })
 }
 
+/// Whether the response head was too large for the client to read (more
+/// header fields than it has room for, or too many bytes).
+pub fn head_too_large(err: &reqwest::Error) -> bool {
+    // hyper's `is_parse_too_large` exists only with its server feature;
+    // its text is the same (tests/real_servers.rs would notice a change).
+    causes(err).iter().any(|e| {
+        e.downcast_ref::<hyper::Error>()
+            .is_some_and(|e| e.is_parse() && e.to_string() == "message head is too large")
+    })
+}
+
 /// The chain of causes of `err`, outermost first.
 fn causes(err: &reqwest::Error) -> Vec<&(dyn StdError + 'static)> {
     let mut chain = Vec::new();

@@ -237,6 +237,11 @@ pub struct Permit {
 }
 
 impl Permit {
+    /// Whether the host has sent any response in this run (so far).
+    pub fn host_answered(&self) -> bool {
+        self.host.answered.load(Ordering::Relaxed)
+    }
+
     /// Notes that the host sent a response with `status`: it is up,
     /// whatever it said, and asks to be asked more slowly if it said 429 or
     /// 503.

@@ -155,10 +155,15 @@ impl<R: BufRead> LineReader<R> {
         // Bytes that are not UTF-8 (a Latin-1 `é` in a list saved by an old
         // editor) are percent-encoded as they are, as a browser sends them,
         // never replaced by U+FFFD.
-        for chunk in self.bytes.utf8_chunks() {
-            self.text.push_str(chunk.valid());
-            for byte in chunk.invalid() {
-                let _ = write!(self.text, "%{byte:02X}");
+        match std::str::from_utf8(&self.bytes) {
+            Ok(text) => self.text.push_str(text),
+            Err(_) => {
+                for chunk in self.bytes.utf8_chunks() {
+                    self.text.push_str(chunk.valid());
+                    for byte in chunk.invalid() {
+                        let _ = write!(self.text, "%{byte:02X}");
+                    }
+                }
             }
         }
         Ok(Some(RawLine::Text(&self.text)))

@@ -10,7 +10,7 @@ pub const HIDDEN: &str = "***";
 /// `text` with the password of every URL in it replaced by `***`; borrowed
 /// when there is none, which is almost always.
 pub fn hide_passwords(text: &str) -> Cow<'_, str> {
-    if !text.contains('@') || !text.contains("://") {
+    if !text.as_bytes().contains(&b'@') || !text.contains("://") {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());

@@ -126,7 +126,7 @@ async fn run(mut args: Args) -> anyhow::Result<i32> {
         targets,
         run_options(&args),
         &mut printer,
-        interrupted(),
+        stop_signal(),
     )
     .await;
     printer.progress.clear();
@@ -400,6 +400,24 @@ fn conclude(args: &Args, end: RunEnd, printer: Printer, elapsed: Duration) -> an
         return Ok(exit::USAGE);
     }
     Ok(status)
+}
+
+/// Completes on Ctrl-C, SIGTERM or SIGHUP. The signals are awaited by a
+/// task of their own: the run polls the returned future between every two
+/// rows, and a one-shot channel costs less to poll than three signal
+/// streams.
+fn stop_signal() -> impl std::future::Future<Output = ()> {
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        interrupted().await;
+        let _ = tx.send(());
+    });
+    async move {
+        if rx.await.is_err() {
+            // The task is gone without a signal: nothing can interrupt.
+            std::future::pending::<()>().await;
+        }
+    }
 }
 
 /// Completes on Ctrl-C, SIGTERM or SIGHUP.
