@@ -129,3 +129,24 @@ fn a_corrupt_line_in_the_cache_is_ignored_and_said_once() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_url_and_its_fragment_share_one_cache_entry() {
+    let (server, dir, _) = site();
+    let cache = dir.path().join("cache.jsonl");
+    let cache = cache.to_str().unwrap();
+    let fine = server.url("/fine");
+    let with_fragment = format!("{fine}#part");
+    let output = headcheck()
+        .args(["--cache", cache, &with_fragment])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let output = headcheck()
+        .args(["--cache", cache, &fine])
+        .output()
+        .unwrap();
+    let csv = Csv::parse(&output.stdout);
+    assert_eq!(csv.get(0, "attempts"), "0", "taken from the cache");
+    assert_eq!(server.seen_at("/fine").len(), 1);
+}

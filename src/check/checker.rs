@@ -14,7 +14,7 @@ use super::method::attempt;
 use super::options::CheckOptions;
 use super::redirect::chase;
 use super::retry::retry_wait;
-use crate::types::{Error, Method, Outcome, Target, TargetKind, Verdict};
+use crate::types::{Error, Method, Outcome, Target, TargetKind, Verdict, url_key};
 
 /// Longest time a document fetch (a sitemap) may take, body included.
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(300);
@@ -57,7 +57,7 @@ impl Checker {
                     captured,
                 );
                 return Checked::row(Outcome {
-                    key: url.into(),
+                    key: url_key(&url).to_string(),
                     ..outcome
                 });
             }
@@ -127,7 +127,7 @@ impl Checker {
         let host = self.host_news(&url, &answer);
         let row = Row {
             index,
-            key: url.into(),
+            key: url_key(&url).to_string(),
             text,
             source,
         };

@@ -17,5 +17,5 @@ pub use error::{Error, Result};
 pub use outcome::{Method, Outcome};
 pub use secret::{HIDDEN, hide_passwords, hide_passwords_in};
 pub use tally::Tally;
-pub use target::{Target, TargetKind, entry_key, text_key};
+pub use target::{Target, TargetKind, entry_key, text_key, url_key};
 pub use verdict::{FailRule, Verdict};

@@ -45,11 +45,14 @@ pub enum TargetKind {
 /// anything that is not a URL to check.
 pub fn entry_key<'a>(kind: &'a TargetKind, text: &'a str) -> &'a str {
     match kind {
-        TargetKind::Check(url) | TargetKind::Unreachable { url, .. } => {
-            &url[..Position::AfterQuery]
-        }
+        TargetKind::Check(url) | TargetKind::Unreachable { url, .. } => url_key(url),
         _ => text,
     }
+}
+
+/// The key of a URL to check: its normal form without the `#fragment`.
+pub fn url_key(url: &Url) -> &str {
+    &url[..Position::AfterQuery]
 }
 
 /// The key of a URL known only by its text, such as a row read back from a
