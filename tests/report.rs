@@ -313,11 +313,11 @@ fn broken_pipe_on_stdout_ends_quietly() {
     assert_eq!(output.status.code(), Some(0), "{stderr}");
 }
 
-/// Runs headcheck under a pseudo-terminal (util-linux `script`), returning
-/// what the terminal showed.
+/// Runs headcheck under a pseudo-terminal (util-linux `script`) of 80
+/// columns, returning what the terminal showed.
 fn on_a_terminal(args: &[String]) -> String {
     let binary = assert_cmd::cargo::cargo_bin("headcheck");
-    let mut command_line = binary.display().to_string();
+    let mut command_line = format!("stty cols 80 rows 24; {}", binary.display());
     for arg in args {
         command_line.push_str(&format!(" '{arg}'"));
     }
@@ -342,4 +342,96 @@ fn progress_bar_shows_on_a_terminal_unless_disabled() {
     let hidden = on_a_terminal(&args);
     assert!(!hidden.contains("ETA"), "{hidden:?}");
     assert!(hidden.contains("3 URLs"), "{hidden:?}");
+}
+
+/// The lines a terminal showed: split at line ends and carriage returns,
+/// escape sequences removed.
+fn screen_lines(shown: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    for piece in shown.split(['\n', '\r']) {
+        let mut line = String::new();
+        let mut chars = piece.chars();
+        while let Some(c) = chars.next() {
+            if c == '\u{1b}' {
+                // CSI: ESC [ parameters, ended by a letter.
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            } else {
+                line.push(c);
+            }
+        }
+        if !line.trim().is_empty() {
+            lines.push(line);
+        }
+    }
+    lines
+}
+
+#[test]
+fn the_bar_never_mixes_with_rows_printed_to_the_same_terminal() {
+    let server = Server::start(|_| Reply::ok());
+    let mut args: Vec<String> = (0..30).map(|i| server.url(&format!("/{i}"))).collect();
+    args.push(server.url("/0"));
+    let shown = on_a_terminal(&args);
+    let lines = screen_lines(&shown);
+    assert!(!shown.contains("ETA"), "no bar: {shown:?}");
+    let rows: Vec<&String> = lines.iter().filter(|l| l.starts_with("http")).collect();
+    assert_eq!(rows.len(), 30, "{lines:?}");
+    assert!(rows.iter().all(|row| row.contains(",ok,200,")), "{lines:?}");
+}
+
+#[test]
+fn the_bar_fits_80_columns_and_a_resumed_run_has_no_false_eta() {
+    // 300 rows done before, 4 left that take a timeout each: the bar is drawn
+    // while the 300 are taken back at once.
+    let server = Server::start(|_| Reply::ok());
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("urls.txt");
+    let report = dir.path().join("report.csv");
+    let done: Vec<String> = (0..300).map(|i| server.url(&format!("/{i}"))).collect();
+    let left: Vec<String> = (0..4)
+        .map(|i| format!("http://{}/hang/{i}", silent.local_addr().unwrap()))
+        .collect();
+    std::fs::write(&list, done.join("\n") + "\n").unwrap();
+    let first = headcheck()
+        .args(["-o", report.to_str().unwrap(), list.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(first.status.code(), Some(0));
+    std::fs::write(&list, [done.clone(), left].concat().join("\n") + "\n").unwrap();
+    let shown = on_a_terminal(&[
+        "--timeout".into(),
+        "1".into(),
+        "--retries".into(),
+        "0".into(),
+        "--resume".into(),
+        report.to_str().unwrap().into(),
+        "-o".into(),
+        report.to_str().unwrap().into(),
+        list.to_str().unwrap().into(),
+    ]);
+    let frames: Vec<String> = screen_lines(&shown)
+        .into_iter()
+        .filter(|line| line.contains("ETA"))
+        .collect();
+    assert!(!frames.is_empty(), "{shown:?}");
+    for frame in &frames {
+        assert!(
+            frame.chars().count() <= 80,
+            "{} columns: {frame:?}",
+            frame.chars().count()
+        );
+        assert!(!frame.contains("ETA 0s"), "{frame:?}");
+        assert!(
+            !frame
+                .split_whitespace()
+                .any(|word| word.ends_with("/s") && word.contains('.')),
+            "a rate with decimals: {frame:?}"
+        );
+    }
+    assert!(frames.iter().any(|f| f.contains("/304")), "{frames:?}");
 }

@@ -132,6 +132,7 @@ impl Checker {
             source,
         };
         Checked {
+            requested: true,
             outcome: self.outcome(row, answer, elapsed, attempts),
             host,
         }
@@ -230,14 +231,18 @@ impl Checker {
 pub struct Checked {
     pub outcome: Outcome,
     pub host: HostNews,
+    /// Whether the row took requests in this run (not an invalid, skipped,
+    /// resumed or cached row): for the progress bar's rate.
+    pub requested: bool,
 }
 
 impl Checked {
     /// A row that needed no request, and so says nothing of a host.
-    fn row(outcome: Outcome) -> Checked {
+    pub fn row(outcome: Outcome) -> Checked {
         Checked {
             outcome,
             host: HostNews::Unknown,
+            requested: false,
         }
     }
 }

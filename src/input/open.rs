@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 
 use url::Url;
 
+use super::fingerprints::Fingerprints;
 use super::links::DocumentKind;
-use super::list::ListReader;
+use super::list::{ListEntry, ListReader};
 use super::{sitemap_xml, utf16};
 use crate::types::Error;
 
@@ -132,9 +133,13 @@ pub fn prepare(reader: impl Read + Send + 'static) -> io::Result<(Box<dyn BufRea
 /// run: standard input, sitemaps, unreadable files.
 pub fn count_entries(inputs: &[Input]) -> Option<u64> {
     let mut total = 0u64;
+    // A line seen before is one row, not two: the total would otherwise
+    // shrink when the input ends. (Lines that differ in text but are one URL
+    // after normalisation still count twice; the total is corrected then.)
+    let mut seen = Fingerprints::new();
     for input in inputs {
         match input {
-            Input::Url(_) => total += 1,
+            Input::Url(url) => total += u64::from(seen.insert(url)),
             Input::Stdin | Input::Sitemap(_) => return None,
             Input::File(path) if path.is_dir() || document_kind(path).is_some() => return None,
             Input::File(path) => {
@@ -143,8 +148,12 @@ pub fn count_entries(inputs: &[Input]) -> Option<u64> {
                     return None;
                 }
                 let mut list = ListReader::new(document);
-                while list.next_entry().ok()?.is_some() {
-                    total += 1;
+                while let Some((_, entry)) = list.next_entry().ok()? {
+                    let new = match entry {
+                        ListEntry::Text(text) => seen.insert(text),
+                        ListEntry::TooLong => true,
+                    };
+                    total += u64::from(new);
                 }
             }
         }
@@ -172,6 +181,22 @@ mod tests {
             Input::from_arg("c:list.txt"),
             Input::File("c:list.txt".into())
         );
+    }
+
+    #[test]
+    fn a_line_seen_before_is_not_counted_twice() {
+        let mut list = tempfile::NamedTempFile::new().unwrap();
+        std::io::Write::write_all(
+            &mut list,
+            b"http://a.test/\nhttp://b.test/\n  http://a.test/ \n",
+        )
+        .unwrap();
+        let inputs = [
+            Input::File(list.path().to_path_buf()),
+            Input::Url("http://b.test/".into()),
+            Input::Url("http://c.test/".into()),
+        ];
+        assert_eq!(count_entries(&inputs), Some(3));
     }
 
     #[test]

@@ -38,7 +38,7 @@ use url::{Position, Url};
 
 use super::hosts::{HostId, HostQueues};
 use super::reorder::Reorder;
-use crate::check::{Checked, Checker, HostNews};
+use crate::check::{Checked, Checker};
 use crate::types::{Error, Outcome, Target, TargetKind, Verdict, text_key};
 
 /// How many read entries may be unfinished (queued for their host, or being
@@ -73,8 +73,10 @@ impl Default for RunOptions {
 
 /// Receives what the run produces.
 pub trait Observer {
-    /// A check finished (completion order); for progress.
-    fn finished(&mut self, outcome: &Outcome);
+    /// A check finished (completion order); for progress. `requested`:
+    /// whether it took requests in this run (resumed, cached, invalid and
+    /// skipped rows take none, and finish at once).
+    fn finished(&mut self, outcome: &Outcome, requested: bool);
     /// A row is due in the report. An error (such as a closed stdout) stops
     /// the run.
     fn emit(&mut self, outcome: Outcome) -> io::Result<()>;
@@ -155,6 +157,7 @@ pub async fn run<O: Observer>(
                         let Checked {
                             mut outcome,
                             host: news,
+                            requested,
                         } = checked;
                         // The one way rows leave the run: no report, summary
                         // or cache ever holds a password.
@@ -164,7 +167,7 @@ pub async fn run<O: Observer>(
                                 tasks.push(check_caught(checker.clone(), target, None));
                             }
                         }
-                        observer.finished(&outcome);
+                        observer.finished(&outcome, requested);
                         written = written.and_then(|()| {
                             if options.ordered {
                                 order.push(outcome)?;
@@ -233,20 +236,17 @@ async fn check_caught(
     let captured = checker.options().capture.len();
     let checked = match AssertUnwindSafe(checker.check(target)).catch_unwind().await {
         Ok(checked) => checked,
-        Err(_) => Checked {
-            host: HostNews::Unknown,
-            outcome: Outcome {
-                key: text_key(&text),
-                ..Outcome::unchecked(
-                    index,
-                    text,
-                    source,
-                    Verdict::Error,
-                    "internal error: the check panicked".to_string(),
-                    captured,
-                )
-            },
-        },
+        Err(_) => Checked::row(Outcome {
+            key: text_key(&text),
+            ..Outcome::unchecked(
+                index,
+                text,
+                source,
+                Verdict::Error,
+                "internal error: the check panicked".to_string(),
+                captured,
+            )
+        }),
     };
     (host, checked)
 }

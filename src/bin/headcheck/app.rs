@@ -296,8 +296,17 @@ fn progress_total(args: &Args, inputs: &[Input], sharded: bool) -> Option<u64> {
     }
 }
 
+/// The bar shows on a terminal, unless the report goes to that terminal
+/// too: its rows would be cut by the bar's frames (curl hides its meter
+/// then as well).
 fn show_progress(args: &Args) -> bool {
-    !args.quiet && !args.no_progress && io::stderr().is_terminal()
+    let report_on_terminal = io::stdout().is_terminal()
+        && args
+            .reports
+            .destinations()
+            .iter()
+            .any(|(destination, _)| matches!(destination, Destination::Stdout));
+    !args.quiet && !args.no_progress && io::stderr().is_terminal() && !report_on_terminal
 }
 
 /// How documents are read; a bad `--glob` is a usage error here.
@@ -471,8 +480,8 @@ impl Printer {
 }
 
 impl Observer for Printer {
-    fn finished(&mut self, outcome: &Outcome) {
-        self.progress.finished(outcome.verdict);
+    fn finished(&mut self, outcome: &Outcome, requested: bool) {
+        self.progress.finished(outcome.verdict, requested);
     }
 
     fn emit(&mut self, outcome: Outcome) -> io::Result<()> {

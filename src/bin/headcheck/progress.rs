@@ -1,14 +1,25 @@
 //! The progress bar on standard error: done/total (a spinner with a count
-//! while the total is unknown), rate, ETA and live counts per result.
+//! while the total is unknown), rate, ETA and live counts per result, on
+//! one line that fits an 80-column terminal.
+//!
+//! The rate and the ETA count only rows that took requests in this run:
+//! a resumed run starts with thousands of rows done at once, which would
+//! otherwise read as a rate of thousands a second and an ETA of 0 s.
 
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use headcheck::types::{Tally, Verdict};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{HumanDuration, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 /// How often the counts in the message are rebuilt; drawing itself is
 /// rate-limited by indicatif.
 const MESSAGE_EVERY: Duration = Duration::from_millis(100);
+
+/// Rows that took requests before the rate is trusted for an ETA.
+const ETA_AFTER: u64 = 20;
 
 pub struct Progress {
     bar: Option<ProgressBar>,
@@ -16,15 +27,34 @@ pub struct Progress {
     /// Finished checks per result. Counted on completion, so they move even
     /// while an earlier row holds back the report.
     tally: Tally,
+    pace: Arc<Pace>,
+}
+
+/// Rows that took requests, for the rate and the ETA.
+#[derive(Debug, Default)]
+struct Pace {
+    requested: AtomicU64,
+    /// When the first such row finished.
+    since: OnceLock<Instant>,
+}
+
+impl Pace {
+    /// Requested rows a second since the first one finished.
+    fn rate(&self) -> Option<f64> {
+        let since = self.since.get()?;
+        let seconds = since.elapsed().as_secs_f64();
+        (seconds > 0.5).then(|| self.requested.load(Ordering::Relaxed) as f64 / seconds)
+    }
 }
 
 impl Progress {
     /// A bar when `visible`, otherwise a no-op. `total` is the expected
     /// number of URLs when it is known before the run.
     pub fn new(visible: bool, total: Option<u64>) -> Progress {
+        let pace = Arc::new(Pace::default());
         let bar = visible.then(|| {
             let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
-            bar.set_style(style(total.is_some()));
+            bar.set_style(style(total.is_some(), &pace));
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
         });
@@ -32,12 +62,18 @@ impl Progress {
             bar,
             message_at: Instant::now(),
             tally: Tally::default(),
+            pace,
         }
     }
 
-    pub fn finished(&mut self, verdict: Verdict) {
+    /// A row finished; `requested`: it took requests in this run.
+    pub fn finished(&mut self, verdict: Verdict, requested: bool) {
         let Some(bar) = &self.bar else { return };
         self.tally.add(verdict);
+        if requested {
+            self.pace.since.get_or_init(Instant::now);
+            self.pace.requested.fetch_add(1, Ordering::Relaxed);
+        }
         bar.inc(1);
         if self.message_at.elapsed() >= MESSAGE_EVERY {
             self.message_at = Instant::now();
@@ -45,18 +81,25 @@ impl Progress {
         }
     }
 
+    /// `ok 12 broken 3 error 1`: the counts that are not zero (ok always).
     fn message(&self) -> String {
-        self.tally
-            .counts()
-            .filter(|(v, _)| {
-                matches!(
-                    v,
-                    Verdict::Ok | Verdict::Broken | Verdict::Error | Verdict::Blocked
-                )
-            })
-            .map(|(v, n)| format!("{} {n}", v.as_str()))
-            .collect::<Vec<_>>()
-            .join(" · ")
+        let mut text = String::new();
+        for (verdict, n) in self.tally.counts() {
+            let shown = match verdict {
+                Verdict::Ok => true,
+                Verdict::Broken | Verdict::Error | Verdict::Blocked => n > 0,
+                Verdict::Invalid | Verdict::Skipped => false,
+            };
+            if shown {
+                let _ = write!(
+                    text,
+                    "{}{} {n}",
+                    if text.is_empty() { "" } else { " " },
+                    verdict.as_str()
+                );
+            }
+        }
+        text
     }
 
     /// The input is fully read: the total is now exact.
@@ -64,7 +107,7 @@ impl Progress {
         let Some(bar) = &self.bar else { return };
         if bar.length() != Some(total) {
             bar.set_length(total);
-            bar.set_style(style(true));
+            bar.set_style(style(true, &self.pace));
         }
     }
 
@@ -75,11 +118,40 @@ impl Progress {
     }
 }
 
-fn style(known_total: bool) -> ProgressStyle {
+/// One line of at most 80 columns: the counts (`wide_msg`) take what is
+/// left and are cut, never wrapped.
+fn style(known_total: bool, pace: &Arc<Pace>) -> ProgressStyle {
     let template = if known_total {
-        "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} {per_sec} ETA {eta} {msg}"
+        "{spinner} {elapsed_precise} {bar:20} {pos}/{len} {rate} ETA {eta_requested} {wide_msg}"
     } else {
-        "{spinner} [{elapsed_precise}] {pos} checked {per_sec} {msg}"
+        "{spinner} {elapsed_precise} {pos} done {rate} {wide_msg}"
     };
-    ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar())
+    let rate = {
+        let pace = Arc::clone(pace);
+        move |_: &ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = match pace.rate() {
+                Some(rate) => write!(w, "{rate:.0}/s"),
+                None => write!(w, "-/s"),
+            };
+        }
+    };
+    let eta = {
+        let pace = Arc::clone(pace);
+        move |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+            let remaining = state.len().unwrap_or(0).saturating_sub(state.pos());
+            let known = pace.requested.load(Ordering::Relaxed) >= ETA_AFTER;
+            let _ = match pace.rate().filter(|&rate| known && rate > 0.0) {
+                Some(rate) => write!(
+                    w,
+                    "{:#}",
+                    HumanDuration(Duration::from_secs_f64(remaining as f64 / rate))
+                ),
+                None => write!(w, "?"),
+            };
+        }
+    };
+    ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .with_key("rate", rate)
+        .with_key("eta_requested", eta)
 }
