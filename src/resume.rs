@@ -23,6 +23,7 @@ impl Resumed {
     /// `--resume r.csv -o r.csv` loop). A last line cut off by a crash is
     /// ignored, so its URL is checked again.
     pub fn load(path: &Path, capture: &[String]) -> Result<Resumed, Error> {
+        ReportFile::readable_kind(path)?;
         let mut bytes = match std::fs::read(path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Resumed::default()),

@@ -435,3 +435,54 @@ fn the_bar_fits_80_columns_and_a_resumed_run_has_no_false_eta() {
     }
     assert!(frames.iter().any(|f| f.contains("/304")), "{frames:?}");
 }
+
+#[test]
+fn the_summary_reads_naturally() {
+    let server = Server::start(|seen| match seen.path.as_str() {
+        "/wall" => Reply::status(999),
+        _ => Reply::ok(),
+    });
+    let (_, stderr, _) = run(&[&server.url("/one")]);
+    assert!(stderr.starts_with("1 URL in "), "{stderr}");
+    assert!(!stderr.contains("/s)"), "no rate for one URL: {stderr}");
+
+    let (_, stderr, _) = run(&[&server.url("/wall")]);
+    let line = stderr.lines().find(|l| l.contains("/wall")).unwrap();
+    assert!(line.ends_with("bot wall (status 999)"), "{line:?}");
+    assert!(!line.contains("999 bot wall"), "the status once: {line:?}");
+}
+
+#[test]
+fn reports_that_cannot_be_read_back_say_what_to_give() {
+    let server = Server::start(|_| Reply::ok());
+    let dir = tempfile::tempdir().unwrap();
+    let sheet = dir.path().join("sheet.xlsx");
+    let output = headcheck()
+        .args(["-q", "-o", sheet.to_str().unwrap(), &server.url("/")])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    for args in [
+        vec!["merge", sheet.to_str().unwrap()],
+        vec!["--resume", sheet.to_str().unwrap(), &server.url("/")],
+    ] {
+        let output = headcheck().args(&args).output().unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("a workbook cannot be read back: give the CSV or JSON Lines report"),
+            "{stderr}"
+        );
+    }
+    let missing = dir.path().join("nodir/r.csv");
+    let output = headcheck()
+        .args(["-o", missing.to_str().unwrap(), &server.url("/")])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(missing.to_str().unwrap()),
+        "names the path: {stderr}"
+    );
+}

@@ -43,10 +43,37 @@ impl ReportFile {
         let extension = path
             .extension()
             .map(|e| e.to_string_lossy().to_ascii_lowercase());
+        ReportFile::readable_kind(path)?;
         if matches!(extension.as_deref(), Some("jsonl" | "ndjson")) {
             ReportFile::jsonl(path, Box::new(BufReader::new(file)))
         } else {
             ReportFile::csv(path, Box::new(BufReader::new(file)))
+        }
+    }
+
+    /// Refuses, by its extension, a report written for people or other
+    /// tools (a workbook, a JSON array, Markdown, JUnit), saying which ones
+    /// are read back, instead of a CSV parser's complaint.
+    pub fn readable_kind(path: &Path) -> Result<(), Error> {
+        let extension = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase());
+        let written_for_others = match extension.as_deref() {
+            Some("xlsx" | "xls" | "ods") => Some("a workbook"),
+            Some("json") => Some("a JSON report"),
+            Some("md" | "markdown") => Some("a Markdown summary"),
+            Some("xml") => Some("a JUnit report"),
+            _ => None,
+        };
+        match written_for_others {
+            Some(kind) => Err(not_a_report(
+                path,
+                format!(
+                    "{kind} cannot be read back: give the CSV or JSON Lines report \
+                     (-o report.csv or -o report.jsonl)"
+                ),
+            )),
+            None => Ok(()),
         }
     }
 

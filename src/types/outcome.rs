@@ -65,9 +65,12 @@ impl Outcome {
     }
 
     /// The status and error in a few words, for summaries: `404`,
-    /// `429 rate limited (429)`, `timeout after 20s`.
+    /// `301 redirect loop at …`, `bot wall (status 999)` (an error that
+    /// names its status is not prefixed with it), `timeout after 20s`.
     pub fn detail(&self) -> String {
         match (self.status, &self.error) {
+            // `bot wall (status 999)` says its status already.
+            (Some(status), Some(error)) if error.contains(&status.to_string()) => error.clone(),
             (Some(status), Some(error)) => format!("{status} {error}"),
             (Some(status), None) => status.to_string(),
             (None, Some(error)) => error.clone(),

@@ -50,22 +50,25 @@ impl Summary {
             .counts()
             .map(|(verdict, count)| format!("{count} {verdict}"))
             .collect();
+        let total = self.tally.total();
         let timing = match elapsed {
             Some(elapsed) => {
                 let secs = elapsed.as_secs_f64();
-                let rate = if secs > 0.0 {
-                    self.tally.total() as f64 / secs
+                let rate = total as f64 / secs.max(0.001);
+                // A rate says something for many URLs, not for a handful
+                // (`1 URL in 3.1s (0/s)`).
+                if total >= 10 && rate >= 1.0 {
+                    format!(" in {secs:.1}s ({rate:.0}/s)")
                 } else {
-                    0.0
-                };
-                format!(" in {secs:.1}s ({rate:.0}/s)")
+                    format!(" in {secs:.1}s")
+                }
             }
             None => String::new(),
         };
         let mut text = format!(
-            "{}{} URLs{timing}: {}\n",
+            "{}{total} {}{timing}: {}\n",
             if interrupted { "interrupted: " } else { "" },
-            self.tally.total(),
+            if total == 1 { "URL" } else { "URLs" },
             counts.join(", ")
         );
         for problem in &self.problems {
