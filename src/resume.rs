@@ -7,6 +7,8 @@
 use std::collections::HashMap;
 use std::io::{self, Cursor};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::report::ReportFile;
 use crate::types::{Error, Outcome};
@@ -15,6 +17,12 @@ use crate::types::{Error, Outcome};
 #[derive(Debug, Default)]
 pub struct Resumed {
     rows: HashMap<String, Outcome>,
+    /// Rows taken so far; shared, since the rows are taken on the input's
+    /// thread and counted at the end of the run.
+    kept: Arc<AtomicU64>,
+    /// Headers this run captures that the report has no column for: the
+    /// kept rows have no value for them.
+    missing: Vec<String>,
 }
 
 impl Resumed {
@@ -40,17 +48,43 @@ impl Resumed {
             bytes.clear();
         }
         let mut report = ReportFile::csv(path, Box::new(Cursor::new(bytes)))?;
+        let missing = capture
+            .iter()
+            .filter(|name| !report.columns.contains(name))
+            .cloned()
+            .collect();
         let mut rows = HashMap::new();
         // A damaged row ends what can be trusted; the rest is checked again.
         while let Some(Ok(outcome)) = report.next_row(capture) {
             rows.entry(outcome.key.clone()).or_insert(outcome);
         }
-        Ok(Resumed { rows })
+        Ok(Resumed {
+            rows,
+            kept: Arc::default(),
+            missing,
+        })
     }
 
     /// The earlier row for `key`, taken out (each is used once).
     pub fn take(&mut self, key: &str) -> Option<Outcome> {
-        self.rows.remove(key)
+        let row = self.rows.remove(key)?;
+        self.kept.fetch_add(1, Ordering::Relaxed);
+        Some(row)
+    }
+
+    /// Whether the report had no rows.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The count of rows taken, readable after the run.
+    pub fn kept(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.kept)
+    }
+
+    /// Headers this run captures that the report had no column for.
+    pub fn missing_headers(&self) -> &[String] {
+        &self.missing
     }
 }
 

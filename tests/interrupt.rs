@@ -213,3 +213,35 @@ fn sighup_is_an_interruption_too() {
     let (code, report, stderr) = interrupt(&site, "-HUP", &[]);
     check_interrupted(&site, code, &report, &stderr);
 }
+
+#[test]
+fn resume_says_how_many_rows_it_kept_and_which_headers_they_lack() {
+    let server = Server::start(|_| Reply::ok().header("etag", "\"v1\""));
+    let dir = tempfile::tempdir().unwrap();
+    let (list, report) = (dir.path().join("urls.txt"), dir.path().join("r.csv"));
+    let urls: Vec<String> = (0..3).map(|i| server.url(&format!("/{i}"))).collect();
+    std::fs::write(&list, urls[..2].join("\n")).unwrap();
+    let (list, report) = (list.to_str().unwrap(), report.to_str().unwrap());
+    let (_, _, code) = run(&["-o", report, list]);
+    assert_eq!(code, 0);
+    std::fs::write(dir.path().join("urls.txt"), urls.join("\n")).unwrap();
+
+    let (_, stderr, code) = run(&["--resume", report, "-o", report, list]);
+    assert_eq!(code, 0);
+    assert!(
+        stderr.contains(&format!(
+            "2 rows kept from {report} (--resume), not checked again"
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("has no"), "same headers: {stderr}");
+
+    let (_, stderr, _) = run(&["--resume", report, "--capture", "etag", list]);
+    assert!(
+        stderr.contains(&format!(
+            "{report} has no etag column: the rows kept from it leave it empty"
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("3 rows kept"), "{stderr}");
+}

@@ -3,6 +3,8 @@
 
 use std::io::{self, IsTerminal};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -100,6 +102,7 @@ async fn run(mut args: Args) -> anyhow::Result<i32> {
     let checker = checker(&args, capture)?;
     // Read before the reports are created: -o may name the same file.
     let resumed = resumed(&args, &columns)?;
+    let kept = args.resume.is_some().then(|| resumed.kept());
     let cache = cache(&args, &columns)?;
     let reports = create_reports(&args, &columns)?;
     let total = progress_total(&args, &inputs, shard.is_some());
@@ -121,6 +124,7 @@ async fn run(mut args: Args) -> anyhow::Result<i32> {
     let targets = input::spawn_reader(inputs, reader, 1024)?;
 
     let mut printer = Printer::new(&args, reports, cache, total);
+    printer.kept = kept;
     let end = run::run(
         checker,
         targets,
@@ -245,10 +249,31 @@ fn checker(args: &Args, capture: Vec<HeaderName>) -> anyhow::Result<Checker> {
 
 /// `--resume`: the rows of the earlier report.
 fn resumed(args: &Args, columns: &[String]) -> anyhow::Result<Resumed> {
-    Ok(match &args.resume {
-        Some(path) => Resumed::load(path, columns)?,
-        None => Resumed::default(),
-    })
+    let Some(path) = &args.resume else {
+        return Ok(Resumed::default());
+    };
+    let resumed = Resumed::load(path, columns)?;
+    let missing = resumed.missing_headers();
+    if !missing.is_empty() && !resumed.is_empty() && !args.quiet {
+        eprintln!(
+            "headcheck: {} has no {} {}: the rows kept from it leave {} empty \
+             (without --resume, every URL is checked and {} filled)",
+            terminal_safe(&path.display().to_string()),
+            missing.join(", "),
+            if missing.len() == 1 {
+                "column"
+            } else {
+                "columns"
+            },
+            if missing.len() == 1 { "it" } else { "them" },
+            if missing.len() == 1 {
+                "it is"
+            } else {
+                "they are"
+            },
+        );
+    }
+    Ok(resumed)
 }
 
 /// `--cache`: the ok results of earlier runs.
@@ -360,6 +385,7 @@ fn conclude(args: &Args, end: RunEnd, printer: Printer, elapsed: Duration) -> an
         mut reports,
         summary,
         from_cache,
+        kept,
         ..
     } = printer;
     let status = exit::status(&summary.tally, args.exit.fail_rule(), args.exit.no_fail);
@@ -386,6 +412,14 @@ fn conclude(args: &Args, end: RunEnd, printer: Printer, elapsed: Duration) -> an
         if from_cache > 0 {
             say(&format!(
                 "{from_cache} ok results reused from the cache (--cache)\n"
+            ));
+        }
+        if let (Some(kept), Some(path)) = (kept, &args.resume) {
+            let kept = kept.load(Ordering::Relaxed);
+            say(&format!(
+                "{kept} {} kept from {} (--resume), not checked again\n",
+                if kept == 1 { "row" } else { "rows" },
+                terminal_safe(&path.display().to_string())
             ));
         }
     }
@@ -464,6 +498,9 @@ struct Printer {
     cache: Option<Cache>,
     /// Rows taken from the cache.
     from_cache: u64,
+    /// Rows taken from the `--resume` report, counted as the input takes
+    /// them.
+    kept: Option<Arc<AtomicU64>>,
 }
 
 impl Printer {
@@ -475,6 +512,7 @@ impl Printer {
             progress: Progress::new(show_progress(args), total),
             cache,
             from_cache: 0,
+            kept: None,
         }
     }
 }
