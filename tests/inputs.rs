@@ -294,3 +294,41 @@ fn a_latin1_byte_in_a_list_is_percent_encoded_as_it_is() {
     assert_eq!(csv.col("url"), [server.url("/ok/caf%E9")]);
     assert_eq!(server.seen()[0].path, "/ok/caf%E9");
 }
+
+#[test]
+fn an_earlier_report_or_a_spreadsheet_export_is_read_by_its_url_column() {
+    let server = ok_server();
+    let dir = tempfile::tempdir().unwrap();
+    // An earlier report, as headcheck wrote it.
+    let report = dir.path().join("report.csv");
+    let (a, b) = (server.url("/a"), server.url("/b"));
+    let first = headcheck()
+        .args(["-o", report.to_str().unwrap(), &a, &b])
+        .output()
+        .unwrap();
+    assert_eq!(first.status.code(), Some(0));
+    let (csv, stderr, code) = run(&[report.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(csv.col("url"), [a.clone(), b.clone()]);
+    let name = report.to_str().unwrap();
+    assert_eq!(
+        csv.col("source"),
+        [format!("{name}:2"), format!("{name}:3")]
+    );
+
+    // A spreadsheet export: another column name, quotes, a blank cell, CRLF.
+    let export = dir.path().join("links.csv");
+    std::fs::write(
+        &export,
+        format!("\u{feff}Page,Link,Notes\r\nHome,{a},\"first, really\"\r\nEmpty,,\r\nAbout,\"{b}\",x\r\n"),
+    )
+    .unwrap();
+    let (csv, stderr, code) = run(&[export.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(csv.col("url"), [a, b]);
+    let name = export.to_str().unwrap();
+    assert_eq!(
+        csv.col("source"),
+        [format!("{name}:2"), format!("{name}:4")]
+    );
+}

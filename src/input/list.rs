@@ -152,21 +152,25 @@ impl<R: BufRead> LineReader<R> {
             return Ok(Some(RawLine::TooLong));
         }
         self.text.clear();
-        // Bytes that are not UTF-8 (a Latin-1 `é` in a list saved by an old
-        // editor) are percent-encoded as they are, as a browser sends them,
-        // never replaced by U+FFFD.
-        match std::str::from_utf8(&self.bytes) {
-            Ok(text) => self.text.push_str(text),
-            Err(_) => {
-                for chunk in self.bytes.utf8_chunks() {
-                    self.text.push_str(chunk.valid());
-                    for byte in chunk.invalid() {
-                        let _ = write!(self.text, "%{byte:02X}");
-                    }
+        push_decoded(&self.bytes, &mut self.text);
+        Ok(Some(RawLine::Text(&self.text)))
+    }
+}
+
+/// Appends `bytes` to `text` as UTF-8, with every byte that is not UTF-8
+/// (a Latin-1 `é` in a list saved by an old editor) percent-encoded as it
+/// is, as a browser sends it, never replaced by U+FFFD.
+pub fn push_decoded(bytes: &[u8], text: &mut String) {
+    match std::str::from_utf8(bytes) {
+        Ok(valid) => text.push_str(valid),
+        Err(_) => {
+            for chunk in bytes.utf8_chunks() {
+                text.push_str(chunk.valid());
+                for byte in chunk.invalid() {
+                    let _ = write!(text, "%{byte:02X}");
                 }
             }
         }
-        Ok(Some(RawLine::Text(&self.text)))
     }
 }
 

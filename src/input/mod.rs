@@ -10,11 +10,13 @@
 //! deduplication.
 //!
 //! Inside, the path of an entry is: [`open`] (what an INPUT is) →
-//! [`reader`] (the thread) → `list`, `sitemap_walk` with `sitemap_xml`, or
-//! `documents` with `links` (entries and their lines) → `emitter` (numbers,
-//! `classify`, `fingerprints`, shard, resume and cache look-ups) → channel.
+//! [`reader`] (the thread) → `list` (or `csv_list`), `sitemap_walk` with
+//! `sitemap_xml`, or `documents` with `links` (entries and their lines) →
+//! `emitter` (numbers, `classify`, `fingerprints`, shard, resume and cache
+//! look-ups) → channel.
 
 mod classify;
+mod csv_list;
 mod documents;
 mod emitter;
 mod fetch;

@@ -10,7 +10,7 @@ use url::Url;
 use super::fingerprints::Fingerprints;
 use super::links::DocumentKind;
 use super::list::{ListEntry, ListReader};
-use super::{sitemap_xml, utf16};
+use super::{csv_list, sitemap_xml, utf16};
 use crate::types::Error;
 
 /// One input as named on the command line.
@@ -143,8 +143,9 @@ pub fn count_entries(inputs: &[Input]) -> Option<u64> {
             Input::Stdin | Input::Sitemap(_) => return None,
             Input::File(path) if path.is_dir() || document_kind(path).is_some() => return None,
             Input::File(path) => {
-                let (document, xml) = prepare(open_file(path).ok()?).ok()?;
-                if xml {
+                let (mut document, xml) = prepare(open_file(path).ok()?).ok()?;
+                // A sitemap, or a CSV with a URL column: known as read.
+                if xml || csv_list::url_column(document.fill_buf().ok()?).is_some() {
                     return None;
                 }
                 let mut list = ListReader::new(document);

@@ -1,13 +1,14 @@
 //! The reader thread: reads every input in order, on a blocking thread, and
 //! hands [`Target`]s to the run through a bounded channel.
 
-use std::io::Read;
+use std::io::{BufRead, Read};
 use std::path::Path;
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
 use super::classify::Filter;
+use super::csv_list;
 use super::documents::{DocumentOptions, Documents};
 use super::emitter::Emitter;
 use super::fetch::Fetcher;
@@ -83,7 +84,14 @@ pub fn spawn_reader(
 fn read_document(name: &str, reader: Box<dyn Read + Send>, walker: &mut Walker) -> bool {
     match prepare(reader) {
         Ok((document, true)) => walker.sitemap(name, document, 0),
-        Ok((document, false)) => read_list(name, document, walker.emitter),
+        Ok((mut document, false)) => match document.fill_buf().map(csv_list::url_column) {
+            Ok(Some(column)) => csv_list::read_csv_list(name, document, column, walker.emitter),
+            Ok(None) => read_list(name, document, walker.emitter),
+            Err(error) => walker.emitter.fail(Error::Read {
+                path: name.to_string(),
+                error,
+            }),
+        },
         Err(error) => walker.emitter.fail(Error::Read {
             path: name.to_string(),
             error,
