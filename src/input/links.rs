@@ -6,6 +6,7 @@
 //! skipped by the parser, and in HTML only attributes of tags are read, never
 //! text.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashSet;
 
@@ -254,6 +255,24 @@ impl Lines {
     }
 }
 
+/// `text` with every carriage return that does not end a CRLF turned into
+/// a space. The HTML tokenizer counts a lone CR as a line end; every other
+/// count here (Markdown offsets, `source` columns, editors, CI annotations)
+/// counts line feeds, so a link after one was reported a line too far.
+/// (Found by the `document_links` fuzz target.)
+fn without_lone_cr(text: &str) -> Cow<'_, str> {
+    let bytes = text.as_bytes();
+    let lone = |i: usize| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n');
+    if !bytes.contains(&b'\r') || !(0..bytes.len()).any(lone) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.char_indices()
+            .map(|(i, c)| if c == '\r' && lone(i) { ' ' } else { c })
+            .collect(),
+    )
+}
+
 /// Tokenizes HTML (a document, or raw HTML inside Markdown starting on
 /// `first_line`), adding link attributes to `found` and anchor names (`id`,
 /// `<a name>`) to `anchors`.
@@ -265,7 +284,7 @@ fn html(text: &str, first_line: u64, found: &mut Links, anchors: &mut HashSet<St
     };
     let tokenizer = Tokenizer::new(sink, Default::default());
     let input = BufferQueue::default();
-    input.push_back(StrTendril::from_slice(text));
+    input.push_back(StrTendril::from_slice(&without_lone_cr(text)));
     let _ = tokenizer.feed(&input);
     tokenizer.end();
     let sink = tokenizer.sink;
@@ -432,6 +451,22 @@ mod tests {
                 ("https://a.test/html-block.png", 17),
             ]
         );
+    }
+
+    #[test]
+    fn html_lines_count_line_feeds_only() {
+        let lines = |text: &str| -> Vec<u64> {
+            extract(DocumentKind::Html, text)
+                .links
+                .iter()
+                .map(|link| link.line)
+                .collect()
+        };
+        assert_eq!(
+            lines("<p>a\r<a href=\"x\">x</a>\n<a href=\"y\">y</a>"),
+            [1, 2]
+        );
+        assert_eq!(lines("<p>a\r\n<a href=\"x\">x</a>"), [2]);
     }
 
     #[test]
