@@ -13,7 +13,27 @@ use regex::Regex;
 use reqwest::header::{HeaderName, HeaderValue};
 use url::Url;
 
+const AFTER_SHORT_HELP: &str = "\
+Examples:
+  headcheck urls.txt -o report.csv          check a list, write a CSV report
+  headcheck --sitemap https://example.com/  check every page of a site's sitemap
+  headcheck docs/ -o summary.md             check the links in documentation
+
+--help shows every option, more examples, results and exit statuses.";
+
 const AFTER_HELP: &str = "\
+Examples:
+  headcheck urls.txt -o report.csv
+      Check a list of URLs (one per line), write a CSV report.
+  headcheck --sitemap https://example.com/ -o audit.xlsx --capture server
+      Check every page of a site's sitemap; a workbook with a Server column.
+  headcheck docs/ --base-url https://example.com/docs/ -o summary.md
+      Check the links in a documentation tree; a Markdown summary for CI.
+  headcheck urls.txt --resume report.csv -o report.csv
+      Finish an interrupted run: rows already in report.csv are kept.
+  curl -s https://example.com/links.txt | headcheck -q --no-fail > report.csv
+      Read standard input; print nothing but the report; never fail.
+
 Results: ok, broken (HTTP status not accepted), error (no usable HTTP status),
 invalid (not a URL), blocked (bot wall or rate limit), skipped (not http(s), or
 filtered out).
@@ -23,12 +43,14 @@ invalid (blocked too with --strict; never with --no-fail); 2 usage or input
 error; 130 interrupted.";
 
 /// Check many URLs concurrently with HEAD requests and report each one's
-/// status, outcome and chosen response headers as CSV or JSON.
+/// status, outcome and chosen response headers as CSV, JSON, a workbook or
+/// CI reports.
 #[derive(Debug, Parser)]
 #[command(
     name = "headcheck",
     version,
-    after_help = AFTER_HELP,
+    after_help = AFTER_SHORT_HELP,
+    after_long_help = AFTER_HELP,
     args_conflicts_with_subcommands = true,
     // `help` would shadow an input file of that name.
     disable_help_subcommand = true
@@ -37,147 +59,207 @@ pub struct Args {
     #[command(subcommand)]
     pub command: Option<Command>,
 
+    /// URLs, lists, sitemaps, CSV reports, documents or directories; - is stdin.
+    ///
     /// URLs (http:// or https://), files with one URL per line, sitemaps,
     /// Markdown (.md) or HTML (.html) documents, directories of documents,
     /// or - for standard input. Without INPUT, a piped standard input is
     /// read.
-    #[arg(value_name = "INPUT")]
+    #[arg(help_heading = "Inputs", value_name = "INPUT")]
     pub inputs: Vec<String>,
 
+    /// Check every page of a remote sitemap, or of a site root's sitemaps.
+    ///
     /// Check every page of a remote sitemap or sitemap index (nested indexes
     /// and .gz followed). Given a site root (https://site/), its sitemaps are
     /// found in robots.txt, else at /sitemap.xml. Repeatable.
-    #[arg(long, value_name = "URL")]
+    #[arg(help_heading = "Inputs", long, value_name = "URL")]
     pub sitemap: Vec<String>,
 
     /// Lift the sitemaps.org limits of 50,000 URLs and 50 MB (uncompressed)
     /// per sitemap file, which otherwise stop a file at the limit.
-    #[arg(long)]
+    #[arg(help_heading = "Inputs", hide_short_help = true, long)]
     pub no_sitemap_limits: bool,
 
     /// Also check the alternate-language pages of a sitemap (xhtml:link).
-    #[arg(long)]
+    #[arg(help_heading = "Inputs", hide_short_help = true, long)]
     pub sitemap_alternates: bool,
 
     /// Where the documents are published: relative links are resolved
     /// against it (a document's URL is URL joined with its path under the
     /// directory given) and checked as URLs. Without it, relative links are
     /// checked on disk.
-    #[arg(long, value_name = "URL")]
+    #[arg(
+        help_heading = "Inputs",
+        hide_short_help = true,
+        long,
+        value_name = "URL"
+    )]
     pub base_url: Option<Url>,
 
     /// Check that the fragment of a link to a local document (#section)
     /// names a heading or anchor in it.
-    #[arg(long)]
+    #[arg(help_heading = "Inputs", hide_short_help = true, long)]
     pub check_fragments: bool,
 
     /// In directories, read only the files that match GLOB (ripgrep's
     /// syntax, relative to the directory; !GLOB excludes). Repeatable.
     /// Without it, Markdown, HTML and .txt files are read; .gitignore is
     /// always honoured.
-    #[arg(long, value_name = "GLOB")]
+    #[arg(
+        help_heading = "Inputs",
+        hide_short_help = true,
+        long,
+        value_name = "GLOB"
+    )]
     pub glob: Vec<String>,
 
-    #[command(flatten)]
-    pub reports: ReportFlags,
-
+    /// auto (HEAD, GET to confirm), head or get.
+    ///
     /// Which requests to send. auto: HEAD, and GET to confirm any answer
     /// that is not accepted (many servers mishandle HEAD); head: HEAD only;
     /// get: GET only. Bodies are never downloaded.
-    #[arg(long, value_enum, default_value_t = MethodArg::Auto)]
+    #[arg(
+        help_heading = "Checking",
+        long,
+        value_enum,
+        hide_possible_values = true,
+        default_value_t = MethodArg::Auto
+    )]
     pub method: MethodArg,
 
     /// Redirect hops to follow before giving up with an error.
-    #[arg(long, value_name = "N", default_value_t = 10)]
+    #[arg(
+        help_heading = "Checking",
+        hide_short_help = true,
+        long,
+        value_name = "N",
+        default_value_t = 10
+    )]
     pub max_redirects: u32,
 
+    /// Seconds a request may take until its headers arrive.
+    ///
     /// Seconds each request may take until its response headers arrive
     /// (connecting is limited to half of it, at most 10 seconds).
-    #[arg(long, value_name = "SECS", default_value = "20", value_parser = parse_seconds)]
+    #[arg(help_heading = "Checking", long, value_name = "SECS", default_value = "20", value_parser = parse_seconds)]
     pub timeout: Duration,
 
     /// Requests in flight at once, in total.
-    #[arg(short = 'c', long, value_name = "N", default_value_t = 128,
+    ///
+    /// Requests in flight at once, in total.
+    #[arg(help_heading = "Politeness", short = 'c', long, value_name = "N", default_value_t = 128,
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub concurrency: u32,
 
+    /// Requests in flight at once to one host.
+    ///
     /// Requests in flight at once to one host (politeness: many servers ban
     /// clients that open dozens of connections).
-    #[arg(long, value_name = "N", default_value_t = 8,
+    #[arg(help_heading = "Politeness", long, value_name = "N", default_value_t = 8,
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub per_host: u32,
 
     /// Requests per second to one host at most, evenly spaced (e.g. 2, or
     /// 0.5 for one request every two seconds). Unlimited by default.
-    #[arg(long, value_name = "R", value_parser = parse_rate)]
+    #[arg(help_heading = "Politeness", hide_short_help = true, long, value_name = "R", value_parser = parse_rate)]
     pub rate_per_host: Option<f64>,
 
     /// Seconds without response headers after which a request stops
     /// counting against -c, so that a new one may start (it keeps its
     /// host's slot and its --timeout). At most -c requests are stalled at
     /// once.
-    #[arg(long, value_name = "SECS", default_value = "5", value_parser = parse_seconds)]
+    #[arg(help_heading = "Politeness", hide_short_help = true, long, value_name = "SECS", default_value = "5", value_parser = parse_seconds)]
     pub stall_after: Duration,
 
     /// Extra attempts for a URL after a connect error, a timeout, or status
     /// 429, 502, 503 or 504, with exponential backoff and jitter.
-    #[arg(long, value_name = "N", default_value_t = 2)]
+    #[arg(
+        help_heading = "Checking",
+        hide_short_help = true,
+        long,
+        value_name = "N",
+        default_value_t = 2
+    )]
     pub retries: u32,
 
     /// Longest wait before a retry, in seconds, even when the server's
     /// Retry-After asks for more.
-    #[arg(long, value_name = "SECS", default_value = "60", value_parser = parse_wait)]
+    #[arg(help_heading = "Checking", hide_short_help = true, long, value_name = "SECS", default_value = "60", value_parser = parse_wait)]
     pub max_retry_wait: Duration,
 
+    /// Extra request header, like curl (repeatable).
+    ///
     /// Extra request header, like curl: -H 'Authorization: Bearer x'.
     /// Repeatable. Sent only to the input URL's host, never to another host
     /// after a redirect.
-    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE", value_parser = parse_header)]
+    #[arg(help_heading = "Request", short = 'H', long = "header", value_name = "NAME: VALUE", value_parser = parse_header)]
     pub headers: Vec<(HeaderName, HeaderValue)>,
 
     /// User-Agent header sent with every request.
-    #[arg(long, value_name = "TEXT",
+    #[arg(help_heading = "Request", hide_short_help = true, long, value_name = "TEXT",
           default_value = concat!("headcheck/", env!("CARGO_PKG_VERSION")))]
     pub user_agent: String,
 
+    /// Accept invalid TLS certificates.
+    ///
     /// Accept invalid TLS certificates (self-signed, expired, wrong name).
-    #[arg(short = 'k', long)]
+    #[arg(help_heading = "Request", short = 'k', long)]
     pub insecure: bool,
 
     /// Connect to ADDR for HOST, like curl: --resolve docs.test:443:127.0.0.1.
     /// Repeatable. HOST may be an internationalised name. The port of the URL
     /// is always used, so the entry applies to HOST on any port.
-    #[arg(long, value_name = "HOST:PORT:ADDR", value_parser = parse_resolve)]
+    #[arg(help_heading = "Request", hide_short_help = true, long, value_name = "HOST:PORT:ADDR", value_parser = parse_resolve)]
     pub resolve: Vec<(String, SocketAddr)>,
 
+    /// Statuses that count as ok, e.g. 200..=299,403.
+    ///
     /// Statuses that count as ok, judged on the final response after
     /// redirects: single statuses and ranges, A..=B inclusive, A..B
     /// exclusive.
-    #[arg(long, value_name = "LIST", default_value = "200..=299")]
+    #[arg(
+        help_heading = "Checking",
+        long,
+        value_name = "LIST",
+        default_value = "200..=299"
+    )]
     pub accept: Accept,
 
+    /// Only check URLs matching REGEX (repeatable).
+    ///
     /// Only check URLs matching REGEX; others are reported as skipped.
     /// Repeatable (a URL matching any of them is checked).
-    #[arg(long, value_name = "REGEX")]
+    #[arg(help_heading = "Inputs", long, value_name = "REGEX")]
     pub include: Vec<Regex>,
 
+    /// Skip URLs matching REGEX (repeatable).
+    ///
     /// Skip URLs matching REGEX (reported as skipped). Repeatable.
-    #[arg(long, value_name = "REGEX")]
+    #[arg(help_heading = "Inputs", long, value_name = "REGEX")]
     pub exclude: Vec<Regex>,
 
+    #[command(flatten)]
+    pub reports: ReportFlags,
+
+    /// Response headers to record as columns.
+    ///
     /// Response headers to record, one column each, comma-separated and
     /// repeatable; --capture '' records none.
     #[arg(
+        help_heading = "Reports",
         long,
         value_name = "NAMES",
         default_value = "content-type,content-length,last-modified"
     )]
     pub capture: Vec<String>,
 
+    /// Keep the rows of an earlier report; check only the rest.
+    ///
     /// Continue an earlier, possibly interrupted, run: URLs already in this
     /// CSV report keep their rows and are not checked again. May be the
     /// same file as -o. A missing file counts as an empty report.
-    #[arg(long, value_name = "REPORT.csv")]
+    #[arg(help_heading = "Checking", long, value_name = "REPORT.csv")]
     pub resume: Option<PathBuf>,
 
     /// Check only shard K of N: the URLs whose host hashes to K (a stable
@@ -185,37 +267,46 @@ pub struct Args {
     /// JOB_COMPLETION_INDEX + 1 (a Kubernetes Indexed Job). The N reports
     /// together hold every row of the unsharded run; `headcheck merge`
     /// combines them.
-    #[arg(long, value_name = "K/N")]
+    #[arg(
+        help_heading = "Checking",
+        hide_short_help = true,
+        long,
+        value_name = "K/N"
+    )]
     pub shard: Option<String>,
 
+    /// Reuse ok results from this file while fresh.
+    ///
     /// Keep ok results in this file and reuse them in later runs while they
     /// are younger than --max-cache-age; anything else is checked again
     /// every time. The file is created when missing.
-    #[arg(long, value_name = "PATH")]
+    #[arg(help_heading = "Checking", long, value_name = "PATH")]
     pub cache: Option<PathBuf>,
 
     /// How long an ok result in --cache is reused: a number with a unit,
     /// s, m, h, d or w (90m, 12h, 1d, 2w).
-    #[arg(long, value_name = "DURATION", default_value = "1d", value_parser = parse_age)]
+    #[arg(help_heading = "Checking", hide_short_help = true, long, value_name = "DURATION", default_value = "1d", value_parser = parse_age)]
     pub max_cache_age: Duration,
 
     /// Write rows as checks finish instead of in input order.
-    #[arg(long)]
+    #[arg(help_heading = "Reports", hide_short_help = true, long)]
     pub unordered: bool,
 
     /// Do not show the progress bar (it is shown only when standard error is
     /// a terminal anyway).
-    #[arg(long)]
+    #[arg(help_heading = "Output", hide_short_help = true, long)]
     pub no_progress: bool,
 
     /// On GitHub Actions (GITHUB_ACTIONS=true), do not print `::error`
     /// annotations for broken links found in files.
-    #[arg(long)]
+    #[arg(help_heading = "Output", hide_short_help = true, long)]
     pub no_annotations: bool,
 
+    /// Print nothing but the report.
+    ///
     /// Print nothing but the report: no progress bar, no summary, no
     /// annotations.
-    #[arg(short, long)]
+    #[arg(help_heading = "Output", short, long)]
     pub quiet: bool,
 
     #[command(flatten)]
@@ -248,6 +339,8 @@ fn parse_seconds(text: &str) -> Result<Duration, String> {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Combine the reports of --shard runs into one (see --help).
+    ///
     /// Combine the reports of `--shard` runs (CSV or JSON Lines, format by
     /// extension) into one report, and print the summary and exit status
     /// one unsharded run would have had. Rows are ordered by source (file,
@@ -279,21 +372,28 @@ pub struct MergeArgs {
 /// Where reports go and in what form (the main command and `merge`).
 #[derive(Debug, clap::Args)]
 pub struct ReportFlags {
+    /// Write the report to PATH (repeatable; format by extension).
+    ///
     /// Write the report to PATH instead of standard output. Repeat to write
     /// several reports (e.g. -o report.csv -o report.jsonl).
-    #[arg(short = 'o', long = "output", value_name = "PATH")]
+    #[arg(
+        help_heading = "Reports",
+        short = 'o',
+        long = "output",
+        value_name = "PATH"
+    )]
     pub outputs: Vec<PathBuf>,
 
     /// Report format [default: from the output file's extension (.csv,
     /// .json, .jsonl, .md, .xml for JUnit, .xlsx), else csv]. xlsx needs
     /// a file (-o).
-    #[arg(long, value_enum)]
+    #[arg(help_heading = "Reports", hide_short_help = true, long, value_enum)]
     pub format: Option<FormatArg>,
 
     /// Start CSV reports with a UTF-8 byte-order mark, so that Excel shows
     /// non-ASCII text (international domain names, paths) correctly when
     /// the file is opened by double-click.
-    #[arg(long)]
+    #[arg(help_heading = "Reports", hide_short_help = true, long)]
     pub bom: bool,
 }
 
@@ -325,12 +425,16 @@ impl ReportFlags {
 /// When the exit status is 1 (the main command and `merge`).
 #[derive(Debug, clap::Args)]
 pub struct ExitFlags {
+    /// Exit 0 even when URLs fail.
+    ///
     /// Exit 0 even when URLs are broken, in error or invalid.
-    #[arg(long, conflicts_with = "strict")]
+    #[arg(help_heading = "Output", long, conflicts_with = "strict")]
     pub no_fail: bool,
 
     /// Exit 1 for blocked URLs too.
-    #[arg(long)]
+    ///
+    /// Exit 1 for blocked URLs too.
+    #[arg(help_heading = "Output", long)]
     pub strict: bool,
 }
 
