@@ -134,7 +134,9 @@ fn the_workbook_holds_the_report_with_types_links_and_a_summary() {
     // Hyperlinks for the http URLs, the header frozen and filtered, and
     // coloured result cells.
     let rels = part(&book, "xl/worksheets/_rels/sheet1.xml.rels");
-    assert_eq!(rels.matches("TargetMode=\"External\"").count(), 4, "{rels}");
+    // url and final_url: four of each (the invalid and skipped rows have
+    // neither).
+    assert_eq!(rels.matches("TargetMode=\"External\"").count(), 8, "{rels}");
     assert!(rels.contains(&server.url("/fine")), "{rels}");
     let sheet = part(&book, "xl/worksheets/sheet1.xml");
     assert!(sheet.contains("ySplit=\"1\""), "frozen header");
@@ -166,4 +168,54 @@ fn a_workbook_needs_a_file() {
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("-o report.xlsx"), "{stderr}");
+}
+
+#[test]
+fn the_workbook_reads_well_on_screen_and_on_paper() {
+    let server = site();
+    let dir = tempfile::tempdir().unwrap();
+    let book = dir.path().join("audit.xlsx");
+    let long = server.url(&format!("/{}", "long-path-segment/".repeat(8)));
+    let idn = format!("http://bücher.test:{}/fine", server.port());
+    let resolve = format!("bücher.test:{}:127.0.0.1", server.port());
+    let output = headcheck()
+        .args(["--resolve", &resolve, "-o"])
+        .arg(&book)
+        .args([&server.url("/moved"), &long, &idn])
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let sheet = part(&book, "xl/worksheets/sheet1.xml");
+    // final_url (column D) is a link too.
+    assert!(sheet.contains("<hyperlink ref=\"D2\""), "{sheet}");
+    // Numbers are centred, so `200` does not run into the URL beside it.
+    let styles = part(&book, "xl/styles.xml");
+    assert!(
+        styles.contains("<alignment horizontal=\"center\"/>"),
+        "{styles}"
+    );
+    // No column wider than 50 characters (Excel stores 50.71 with its
+    // padding), however long a URL.
+    for width in sheet.split(" width=\"").skip(1) {
+        let width: f64 = width.split('"').next().unwrap().parse().unwrap();
+        assert!(width < 51.0, "a column {width} wide");
+    }
+    // Printed landscape, one page wide, the header row on every page.
+    assert!(sheet.contains("orientation=\"landscape\""), "{sheet}");
+    assert!(sheet.contains("fitToHeight=\"0\""), "{sheet}");
+    let workbook = part(&book, "xl/workbook.xml");
+    assert!(workbook.contains("_xlnm.Print_Titles"), "{workbook}");
+
+    // The Summary names hosts as people read them.
+    let mut workbook: Xlsx<_> = open_workbook(&book).unwrap();
+    let summary = workbook.worksheet_range("Summary").unwrap();
+    let hosts: Vec<String> = summary.rows().map(|row| row[0].to_string()).collect();
+    assert!(hosts.iter().any(|h| h == "bücher.test"), "{hosts:?}");
+    assert!(!hosts.iter().any(|h| h.starts_with("xn--")), "{hosts:?}");
 }

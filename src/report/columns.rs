@@ -188,6 +188,7 @@ pub const COLUMNS: [Column; 10] = [
 /// colour).
 pub const URL_COLUMN: usize = 0;
 pub const RESULT_COLUMN: usize = 1;
+pub const FINAL_URL_COLUMN: usize = 3;
 
 /// The fixed columns' names, in order.
 pub fn fixed_names() -> impl Iterator<Item = &'static str> {
@@ -280,6 +281,7 @@ mod tests {
     fn dressed_up_columns_are_where_they_are_said_to_be() {
         assert_eq!(COLUMNS[URL_COLUMN].name, "url");
         assert_eq!(COLUMNS[RESULT_COLUMN].name, "result");
+        assert_eq!(COLUMNS[FINAL_URL_COLUMN].name, "final_url");
     }
 
     #[test]

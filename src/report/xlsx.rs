@@ -3,20 +3,26 @@
 //! memory mode: each finished row goes to a temporary file), and a sheet
 //! "Summary" with the counts per result and per host.
 //!
-//! Numbers are numbers, http(s) URLs are hyperlinks (for the first 65,530
-//! rows: Excel's limit per sheet; rust_xlsxwriter keeps those in memory,
-//! about 50 MiB at the limit), the header row is frozen with an autofilter,
-//! columns are as wide as their longest value (8 to 80 characters), and
-//! each `result` cell is coloured. Besides the hyperlinks, memory grows
-//! by 4 bytes a row (elapsed times, for each host's median). Every text is written as
-//! a string cell, which Excel never evaluates, so text from servers cannot
-//! become a formula.
+//! Numbers are numbers, centred so that they do not run into the text
+//! beside them (`200http://…`); http(s) URLs in `url` and `final_url` are
+//! hyperlinks (65,530 a sheet: Excel's limit; rust_xlsxwriter keeps those
+//! in memory, about 50 MiB at the limit); the header row is frozen with an
+//! autofilter and repeated on printed pages, which are landscape and one
+//! page wide; columns are as wide as their longest value (8 to 50
+//! characters: a URL column as wide as its longest URL makes a printout of
+//! one column); each `result` cell is coloured. The Summary sheet names
+//! hosts as people read them (`bücher.test`, not `xn--bcher-kva.test`).
+//! Besides the hyperlinks, memory grows by 4 bytes a row (elapsed times,
+//! for each host's median). Every text is written as a string cell, which
+//! Excel never evaluates, so text from servers cannot become a formula.
 
 use std::collections::HashMap;
 use std::io;
 use std::path::PathBuf;
 
-use rust_xlsxwriter::{Color, Format, FormatBorder, Url, Workbook, Worksheet, XlsxError};
+use rust_xlsxwriter::{
+    Color, Format, FormatAlign, FormatBorder, Url, Workbook, Worksheet, XlsxError,
+};
 
 use super::columns::{self, Cell};
 use crate::types::{Outcome, Tally, Verdict};
@@ -51,6 +57,7 @@ pub struct Xlsx {
 struct Formats {
     header: Format,
     link: Format,
+    number: Format,
     results: [Format; Verdict::ALL.len()],
 }
 
@@ -82,7 +89,7 @@ fn result_color(verdict: Verdict) -> Color {
 
 /// Column widths, in characters, between these bounds.
 const MIN_WIDTH: usize = 8;
-const MAX_WIDTH: usize = 80;
+const MAX_WIDTH: usize = 50;
 
 /// The width a value asks of its column (counted up to the widest column).
 fn text_width(text: &str) -> usize {
@@ -108,6 +115,7 @@ impl Xlsx {
             link: Format::new()
                 .set_font_color(Color::RGB(0x0563C1))
                 .set_underline(rust_xlsxwriter::FormatUnderline::Single),
+            number: Format::new().set_align(FormatAlign::Center),
             results: Verdict::ALL.map(|v| Format::new().set_background_color(result_color(v))),
         };
         // Fail now, not at the end of a long run, if the file cannot be made.
@@ -142,6 +150,10 @@ impl Xlsx {
             sheet.write_string_with_format(0, col as u16, column, &self.formats.header)?;
         }
         sheet.set_freeze_panes(1, 0)?;
+        // Printed: landscape, one page wide, the header on every page.
+        sheet.set_landscape();
+        sheet.set_print_fit_to_pages(1, 0);
+        sheet.set_repeat_rows(0, 0)?;
         self.sheets += 1;
         self.row = 1;
         self.links = 0;
@@ -184,9 +196,12 @@ impl Xlsx {
         self.measure(outcome);
         let row = self.row;
         let link = web && self.links < MAX_LINKS && outcome.url.len() <= MAX_LINK_CHARS;
-        if link {
-            self.links += 1;
-        }
+        self.links += u32::from(link);
+        let final_link = outcome.final_url.as_deref().is_some_and(|url| {
+            url.len() <= MAX_LINK_CHARS
+                && (url.starts_with("http://") || url.starts_with("https://"))
+        }) && self.links < MAX_LINKS;
+        self.links += u32::from(final_link);
         let formats = &self.formats;
         let sheet = self.workbook.worksheet_from_index(self.sheets - 1)?;
         for (position, cell) in columns::cells(outcome).enumerate() {
@@ -195,6 +210,9 @@ impl Xlsx {
                 Cell::Empty => {}
                 // A hyperlink while the sheet takes them.
                 Cell::Text(url) if position == columns::URL_COLUMN && link => {
+                    sheet.write_url_with_format(row, col, Url::new(url), &formats.link)?;
+                }
+                Cell::Text(url) if position == columns::FINAL_URL_COLUMN && final_link => {
                     sheet.write_url_with_format(row, col, Url::new(url), &formats.link)?;
                 }
                 Cell::Text(result) if position == columns::RESULT_COLUMN => {
@@ -210,7 +228,7 @@ impl Xlsx {
                     sheet.write_string(row, col, cell_text(text))?;
                 }
                 Cell::Number(n) => {
-                    sheet.write_number(row, col, n as f64)?;
+                    sheet.write_number_with_format(row, col, n as f64, &formats.number)?;
                 }
             }
         }
@@ -297,7 +315,8 @@ impl Xlsx {
         }
         for (host, stats) in hosts {
             row += 1;
-            sheet.write_string(row, 0, cell_text(host))?;
+            let (readable, _) = idna::domain_to_unicode(host);
+            sheet.write_string(row, 0, cell_text(&readable))?;
             sheet.write_number(row, 1, stats.tally.total() as f64)?;
             let shown = [
                 Verdict::Ok,
