@@ -61,18 +61,18 @@ pub struct Args {
 
     /// URLs, lists, sitemaps, CSV reports, documents or directories; - is stdin.
     ///
-    /// URLs (http:// or https://), files with one URL per line, sitemaps,
-    /// Markdown (.md) or HTML (.html) documents, directories of documents,
-    /// or - for standard input. Without INPUT, a piped standard input is
-    /// read.
+    /// http(s) URLs; files with one URL per line; sitemaps (gzip too); CSV
+    /// files with a url column (an earlier report, a spreadsheet export);
+    /// Markdown (.md) or HTML (.html) documents and directories of them.
+    /// Without INPUT, a piped standard input is read.
     #[arg(help_heading = "Inputs", value_name = "INPUT")]
     pub inputs: Vec<String>,
 
     /// Check every page of a remote sitemap, or of a site root's sitemaps.
     ///
-    /// Check every page of a remote sitemap or sitemap index (nested indexes
-    /// and .gz followed). Given a site root (https://site/), its sitemaps are
-    /// found in robots.txt, else at /sitemap.xml. Repeatable.
+    /// Nested sitemap indexes and .gz files are followed. Given a site root
+    /// (https://site/), its sitemaps are found in robots.txt, else at
+    /// /sitemap.xml. Repeatable.
     #[arg(help_heading = "Inputs", long, value_name = "URL")]
     pub sitemap: Vec<String>,
 
@@ -116,9 +116,9 @@ pub struct Args {
 
     /// auto (HEAD, GET to confirm), head or get.
     ///
-    /// Which requests to send. auto: HEAD, and GET to confirm any answer
-    /// that is not accepted (many servers mishandle HEAD); head: HEAD only;
-    /// get: GET only. Bodies are never downloaded.
+    /// auto: HEAD, and GET to confirm any answer that is not accepted (many
+    /// servers mishandle HEAD); head: HEAD only; get: GET only. Bodies are
+    /// never downloaded.
     #[arg(
         help_heading = "Checking",
         long,
@@ -140,13 +140,10 @@ pub struct Args {
 
     /// Seconds a request may take until its headers arrive.
     ///
-    /// Seconds each request may take until its response headers arrive
-    /// (connecting is limited to half of it, at most 10 seconds).
+    /// Connecting is limited to half of it, at most 10 seconds.
     #[arg(help_heading = "Checking", long, value_name = "SECS", default_value = "20", value_parser = parse_seconds)]
     pub timeout: Duration,
 
-    /// Requests in flight at once, in total.
-    ///
     /// Requests in flight at once, in total.
     #[arg(help_heading = "Politeness", short = 'c', long, value_name = "N", default_value_t = 128,
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
@@ -154,8 +151,8 @@ pub struct Args {
 
     /// Requests in flight at once to one host.
     ///
-    /// Requests in flight at once to one host (politeness: many servers ban
-    /// clients that open dozens of connections).
+    /// Politeness: many servers ban clients that open dozens of
+    /// connections.
     #[arg(help_heading = "Politeness", long, value_name = "N", default_value_t = 8,
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub per_host: u32,
@@ -190,9 +187,8 @@ pub struct Args {
 
     /// Extra request header, like curl (repeatable).
     ///
-    /// Extra request header, like curl: -H 'Authorization: Bearer x'.
-    /// Repeatable. Sent only to the input URL's host, never to another host
-    /// after a redirect.
+    /// -H "Authorization: Bearer $TOKEN". Sent only to the input URL's host,
+    /// never to another host after a redirect.
     #[arg(help_heading = "Request", short = 'H', long = "header", value_name = "NAME: VALUE", value_parser = parse_header)]
     pub headers: Vec<(HeaderName, HeaderValue)>,
 
@@ -201,8 +197,6 @@ pub struct Args {
           default_value = concat!("headcheck/", env!("CARGO_PKG_VERSION")))]
     pub user_agent: String,
 
-    /// Accept invalid TLS certificates.
-    ///
     /// Accept invalid TLS certificates (self-signed, expired, wrong name).
     #[arg(help_heading = "Request", short = 'k', long)]
     pub insecure: bool,
@@ -215,9 +209,8 @@ pub struct Args {
 
     /// Statuses that count as ok, e.g. 200..=299,403.
     ///
-    /// Statuses that count as ok, judged on the final response after
-    /// redirects: single statuses and ranges, A..=B inclusive, A..B
-    /// exclusive.
+    /// Judged on the final response after redirects: single statuses and
+    /// ranges, A..=B inclusive, A..B exclusive.
     #[arg(
         help_heading = "Checking",
         long,
@@ -228,14 +221,12 @@ pub struct Args {
 
     /// Only check URLs matching REGEX (repeatable).
     ///
-    /// Only check URLs matching REGEX; others are reported as skipped.
-    /// Repeatable (a URL matching any of them is checked).
+    /// Others are reported as skipped; a URL matching any of them is
+    /// checked.
     #[arg(help_heading = "Inputs", long, value_name = "REGEX")]
     pub include: Vec<Regex>,
 
-    /// Skip URLs matching REGEX (repeatable).
-    ///
-    /// Skip URLs matching REGEX (reported as skipped). Repeatable.
+    /// Skip URLs matching REGEX (repeatable); they are reported as skipped.
     #[arg(help_heading = "Inputs", long, value_name = "REGEX")]
     pub exclude: Vec<Regex>,
 
@@ -244,8 +235,8 @@ pub struct Args {
 
     /// Response headers to record as columns.
     ///
-    /// Response headers to record, one column each, comma-separated and
-    /// repeatable; --capture '' records none.
+    /// One column each, comma-separated and repeatable; --capture ''
+    /// records none.
     #[arg(
         help_heading = "Reports",
         long,
@@ -256,7 +247,7 @@ pub struct Args {
 
     /// Keep the rows of an earlier report; check only the rest.
     ///
-    /// Continue an earlier, possibly interrupted, run: URLs already in this
+    /// Continues an earlier, possibly interrupted, run: URLs already in this
     /// CSV report keep their rows and are not checked again. May be the
     /// same file as -o. A missing file counts as an empty report.
     #[arg(help_heading = "Checking", long, value_name = "REPORT.csv")]
@@ -277,9 +268,8 @@ pub struct Args {
 
     /// Reuse ok results from this file while fresh.
     ///
-    /// Keep ok results in this file and reuse them in later runs while they
-    /// are younger than --max-cache-age; anything else is checked again
-    /// every time. The file is created when missing.
+    /// Ok results are reused while younger than --max-cache-age; anything
+    /// else is checked again every time. The file is created when missing.
     #[arg(help_heading = "Checking", long, value_name = "PATH")]
     pub cache: Option<PathBuf>,
 
@@ -302,8 +292,6 @@ pub struct Args {
     #[arg(help_heading = "Output", hide_short_help = true, long)]
     pub no_annotations: bool,
 
-    /// Print nothing but the report.
-    ///
     /// Print nothing but the report: no progress bar, no summary, no
     /// annotations.
     #[arg(help_heading = "Output", short, long)]
@@ -341,9 +329,9 @@ fn parse_seconds(text: &str) -> Result<Duration, String> {
 pub enum Command {
     /// Combine the reports of --shard runs into one (see --help).
     ///
-    /// Combine the reports of `--shard` runs (CSV or JSON Lines, format by
-    /// extension) into one report, and print the summary and exit status
-    /// one unsharded run would have had. Rows are ordered by source (file,
+    /// The reports (CSV or JSON Lines, format by extension) become one
+    /// report, with the summary and exit status one unsharded run would have
+    /// had. Rows are ordered by source (file,
     /// then line number), which for one list is the list's order; rows that
     /// tie keep the order of the reports given. (A file named `merge` is
     /// read as ./merge.)
@@ -374,8 +362,8 @@ pub struct MergeArgs {
 pub struct ReportFlags {
     /// Write the report to PATH (repeatable; format by extension).
     ///
-    /// Write the report to PATH instead of standard output. Repeat to write
-    /// several reports (e.g. -o report.csv -o report.jsonl).
+    /// Instead of standard output. Repeat to write several reports (e.g. -o
+    /// report.csv -o report.jsonl).
     #[arg(
         help_heading = "Reports",
         short = 'o',
@@ -425,14 +413,10 @@ impl ReportFlags {
 /// When the exit status is 1 (the main command and `merge`).
 #[derive(Debug, clap::Args)]
 pub struct ExitFlags {
-    /// Exit 0 even when URLs fail.
-    ///
     /// Exit 0 even when URLs are broken, in error or invalid.
     #[arg(help_heading = "Output", long, conflicts_with = "strict")]
     pub no_fail: bool,
 
-    /// Exit 1 for blocked URLs too.
-    ///
     /// Exit 1 for blocked URLs too.
     #[arg(help_heading = "Output", long)]
     pub strict: bool,
