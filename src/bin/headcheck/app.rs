@@ -27,7 +27,7 @@ use crate::exit;
 use crate::open_files;
 use crate::progress::Progress;
 use crate::same_file::same_file;
-use crate::summary::{Summary, terminal_safe};
+use crate::summary::{Summary, plural, terminal_safe};
 
 /// Longest time a connection attempt may take: half of `--timeout`, at most
 /// this. Shorter than the request's timeout, so that a host that never
@@ -260,17 +260,9 @@ fn resumed(args: &Args, columns: &[String]) -> anyhow::Result<Resumed> {
              (without --resume, every URL is checked and {} filled)",
             terminal_safe(&path.display().to_string()),
             missing.join(", "),
-            if missing.len() == 1 {
-                "column"
-            } else {
-                "columns"
-            },
-            if missing.len() == 1 { "it" } else { "them" },
-            if missing.len() == 1 {
-                "it is"
-            } else {
-                "they are"
-            },
+            plural(missing.len(), "column", "columns"),
+            plural(missing.len(), "it", "them"),
+            plural(missing.len(), "it is", "they are"),
         );
     }
     Ok(resumed)
@@ -287,11 +279,7 @@ fn cache(args: &Args, columns: &[String]) -> anyhow::Result<Option<Cache>> {
         eprintln!(
             "headcheck: ignored {} unreadable {} of the cache {}",
             cache.unreadable(),
-            if cache.unreadable() == 1 {
-                "line"
-            } else {
-                "lines"
-            },
+            plural(cache.unreadable(), "line", "lines"),
             terminal_safe(&path.display().to_string())
         );
     }
@@ -418,7 +406,7 @@ fn conclude(args: &Args, end: RunEnd, printer: Printer, elapsed: Duration) -> an
             let kept = kept.load(Ordering::Relaxed);
             say(&format!(
                 "{kept} {} kept from {} (--resume), not checked again\n",
-                if kept == 1 { "row" } else { "rows" },
+                plural(kept, "row", "rows"),
                 terminal_safe(&path.display().to_string())
             ));
         }

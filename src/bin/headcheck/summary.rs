@@ -68,7 +68,7 @@ impl Summary {
         let mut text = format!(
             "{}{total} {}{timing}: {}\n",
             if interrupted { "interrupted: " } else { "" },
-            if total == 1 { "URL" } else { "URLs" },
+            plural(total, "URL", "URLs"),
             counts.join(", ")
         );
         for problem in &self.problems {
@@ -84,6 +84,15 @@ impl Summary {
             let _ = writeln!(text, "  … and {} more", self.more_problems);
         }
         text
+    }
+}
+
+/// `one` for a count of 1, else `many`.
+pub fn plural<N: TryInto<u64>>(count: N, one: &'static str, many: &'static str) -> &'static str {
+    if count.try_into().is_ok_and(|n| n == 1) {
+        one
+    } else {
+        many
     }
 }
 
