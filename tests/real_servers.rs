@@ -216,11 +216,7 @@ fn a_password_in_a_url_is_sent_but_never_written() {
         "/fine" => support::Reply::ok(),
         _ => support::Reply::status(404),
     });
-    let with_password = |path: &str| {
-        server
-            .url(path)
-            .replacen("http://", "http://user:s3cret@", 1)
-    };
+    let with_password = |path: &str| server.url(path).replacen("://", "://user:s3cret@", 1);
     let dir = tempfile::tempdir().unwrap();
     let (json, cache) = (dir.path().join("r.json"), dir.path().join("cache.jsonl"));
     // From a file, so that failing rows are annotated with their line.
@@ -251,7 +247,7 @@ fn a_password_in_a_url_is_sent_but_never_written() {
         assert!(!text.contains("s3cret"), "{text}");
     }
     let csv = support::Csv::parse(&output.stdout);
-    let hidden = |path: &str| server.url(path).replacen("http://", "http://user:***@", 1);
+    let hidden = |path: &str| server.url(path).replacen("://", "://user:***@", 1);
     assert_eq!(csv.get(0, "url"), hidden("/missing"));
     assert!(
         csv.get(1, "error").contains(&hidden("/moved")),

@@ -176,8 +176,10 @@ fn the_workbook_reads_well_on_screen_and_on_paper() {
     let dir = tempfile::tempdir().unwrap();
     let book = dir.path().join("audit.xlsx");
     let long = server.url(&format!("/{}", "long-path-segment/".repeat(8)));
-    let idn = format!("http://bücher.test:{}/fine", server.port());
-    let resolve = format!("bücher.test:{}:127.0.0.1", server.port());
+    // An internationalised .test name, resolved to the server.
+    let name = "bücher.test";
+    let idn = format!("http://{name}:{}/fine", server.port());
+    let resolve = format!("{name}:{}:127.0.0.1", server.port());
     let output = headcheck()
         .args(["--resolve", &resolve, "-o"])
         .arg(&book)
