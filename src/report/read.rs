@@ -36,15 +36,12 @@ impl ReportFile {
     /// `.ndjson`), else CSV, and checks that it has a headcheck report's
     /// columns.
     pub fn open(path: &Path) -> Result<ReportFile, Error> {
+        ReportFile::readable_kind(path)?;
         let file = File::open(path).map_err(|error| Error::Open {
             path: path.display().to_string(),
             error,
         })?;
-        let extension = path
-            .extension()
-            .map(|e| e.to_string_lossy().to_ascii_lowercase());
-        ReportFile::readable_kind(path)?;
-        if matches!(extension.as_deref(), Some("jsonl" | "ndjson")) {
+        if matches!(extension(path).as_deref(), Some("jsonl" | "ndjson")) {
             ReportFile::jsonl(path, Box::new(BufReader::new(file)))
         } else {
             ReportFile::csv(path, Box::new(BufReader::new(file)))
@@ -55,10 +52,7 @@ impl ReportFile {
     /// tools (a workbook, a JSON array, Markdown, JUnit), saying which ones
     /// are read back, instead of a CSV parser's complaint.
     pub fn readable_kind(path: &Path) -> Result<(), Error> {
-        let extension = path
-            .extension()
-            .map(|e| e.to_string_lossy().to_ascii_lowercase());
-        let written_for_others = match extension.as_deref() {
+        let written_for_others = match extension(path).as_deref() {
             Some("xlsx" | "xls" | "ods") => Some("a workbook"),
             Some("json") => Some("a JSON report"),
             Some("md" | "markdown") => Some("a Markdown summary"),
@@ -187,6 +181,12 @@ impl ReportFile {
             }
         }
     }
+}
+
+/// A file's extension in lower case.
+fn extension(path: &Path) -> Option<String> {
+    path.extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
 }
 
 fn not_a_report(path: &Path, reason: String) -> Error {

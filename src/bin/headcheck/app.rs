@@ -154,22 +154,18 @@ fn fit_open_files(args: &mut Args) {
 fn inputs(args: &Args) -> anyhow::Result<Vec<Input>> {
     let sitemaps = args.sitemap.iter().map(|url| Input::Sitemap(url.clone()));
     if !args.inputs.is_empty() || !args.sitemap.is_empty() {
-        for arg in &args.inputs {
+        let inputs: Vec<Input> = args.inputs.iter().map(|arg| Input::from_arg(arg)).collect();
+        for (arg, input) in args.inputs.iter().zip(&inputs) {
             // `headcheck example.com`: no such file, but a URL without its
             // scheme.
-            if let Input::File(path) = Input::from_arg(arg)
+            if let Input::File(path) = input
                 && !path.exists()
                 && let Some(url) = input::did_you_mean(arg)
             {
                 bail!("{arg}: no such file; to check it as a URL, give its scheme: {url}");
             }
         }
-        return Ok(args
-            .inputs
-            .iter()
-            .map(|arg| Input::from_arg(arg))
-            .chain(sitemaps)
-            .collect());
+        return Ok(inputs.into_iter().chain(sitemaps).collect());
     }
     if io::stdin().is_terminal() {
         bail!("no input: give URLs or list files, or pipe a list on standard input (see --help)");
