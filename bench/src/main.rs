@@ -77,6 +77,10 @@ struct Options {
 }
 
 fn main() {
+    let mut args = std::env::args_os().skip(1);
+    if args.next().is_some_and(|a| a == RUSAGE_INTO) {
+        std::process::exit(launch(args));
+    }
     if let Err(err) = run() {
         eprintln!("bench: {err}");
         std::process::exit(1);
@@ -437,33 +441,107 @@ fn alternate(
 /// Runs headcheck quietly (report to /dev/null) and measures it.
 fn measure(binary: &Path, args: &[&str]) -> Result<Measure, String> {
     let mut command = Command::new(binary);
-    command
-        .args(["-q", "-o", "/dev/null"])
-        .args(args)
-        .stdout(Stdio::null());
+    command.args(["-q", "-o", "/dev/null"]).args(args);
     // headcheck exits 1 when the list has broken URLs, as the mix does.
-    measure_command(command, |code| code <= 1)
+    measure_command(&command, Stdio::null(), |code| code <= 1)
 }
 
-/// Runs a command to its end and measures it; `ok` judges its exit code.
-fn measure_command(mut command: Command, ok: impl Fn(i32) -> bool) -> Result<Measure, String> {
-    measure_command_ref(&mut command, ok)
-}
+/// The first argument that makes this binary a launcher: `headcheck-bench
+/// --rusage-into FILE PROGRAM ARGS...` runs PROGRAM, writes its peak RSS and
+/// CPU time into FILE and exits with its code.
+const RUSAGE_INTO: &str = "--rusage-into";
 
-fn measure_command_ref(command: &mut Command, ok: impl Fn(i32) -> bool) -> Result<Measure, String> {
-    command.stdin(Stdio::null()).stderr(Stdio::null());
+/// Runs a command to its end, its standard output to `stdout`, and measures
+/// it; `ok` judges its exit code.
+///
+/// The command is started by a fresh copy of this binary rather than by this
+/// process: Linux counts into a child's peak RSS the memory of the process
+/// that spawned it (exec records the old address space's high-water mark,
+/// and a spawned child shares its parent's until then), so a child of the
+/// bench, which holds the simulated web's logs, would show the bench's size
+/// whenever that is larger than its own.
+fn measure_command(
+    command: &Command,
+    stdout: Stdio,
+    ok: impl Fn(i32) -> bool,
+) -> Result<Measure, String> {
+    let usage_file = std::env::temp_dir().join(format!(
+        "headcheck-bench-rusage-{}-{}",
+        std::process::id(),
+        USAGE_FILES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    let mut launcher = Command::new(std::env::current_exe().map_err(|e| e.to_string())?);
+    launcher
+        .arg(RUSAGE_INTO)
+        .arg(&usage_file)
+        .arg(command.get_program())
+        .args(command.get_args())
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(Stdio::null());
+    for (name, value) in command.get_envs() {
+        match value {
+            Some(value) => launcher.env(name, value),
+            None => launcher.env_remove(name),
+        };
+    }
+    if let Some(dir) = command.get_current_dir() {
+        launcher.current_dir(dir);
+    }
     let started = Instant::now();
-    let child = command.spawn().map_err(|e| format!("spawn: {e}"))?;
-    let (status, usage) = wait_with_usage(child.id() as libc::pid_t)?;
+    let status = launcher.status().map_err(|e| format!("spawn: {e}"))?;
     let wall = started.elapsed();
-    let cpu = timeval(usage.ru_utime) + timeval(usage.ru_stime);
-    let success = libc::WIFEXITED(status) && ok(libc::WEXITSTATUS(status));
+    let written = std::fs::read_to_string(&usage_file);
+    let _ = std::fs::remove_file(&usage_file);
+    let numbers: Vec<u64> = written
+        .map_err(|e| format!("{}: {e}", command.get_program().to_string_lossy()))?
+        .split_whitespace()
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    let [max_rss_kib, cpu_micros] = numbers[..] else {
+        return Err("the launcher wrote no usage".into());
+    };
     Ok(Measure {
         wall,
-        cpu,
-        max_rss_kib: u64::try_from(usage.ru_maxrss).unwrap_or(0),
-        success,
+        cpu: Duration::from_micros(cpu_micros),
+        max_rss_kib,
+        success: status.code().is_some_and(ok),
     })
+}
+
+static USAGE_FILES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// The launcher: runs `FILE PROGRAM ARGS...` as described at [`RUSAGE_INTO`]
+/// and returns the exit code to leave with.
+fn launch(mut args: impl Iterator<Item = std::ffi::OsString>) -> i32 {
+    let (Some(file), Some(program)) = (args.next(), args.next()) else {
+        eprintln!("bench: {RUSAGE_INTO} needs FILE PROGRAM [ARGS...]");
+        return 2;
+    };
+    let child = match Command::new(&program).args(args).spawn() {
+        Ok(child) => child,
+        Err(err) => {
+            eprintln!("bench: {}: {err}", program.to_string_lossy());
+            return 127;
+        }
+    };
+    let (status, usage) = match wait_with_usage(child.id() as libc::pid_t) {
+        Ok(done) => done,
+        Err(err) => {
+            eprintln!("bench: {err}");
+            return 2;
+        }
+    };
+    let cpu = timeval(usage.ru_utime) + timeval(usage.ru_stime);
+    if let Err(err) = std::fs::write(&file, format!("{} {}\n", usage.ru_maxrss, cpu.as_micros())) {
+        eprintln!("bench: {}: {err}", file.to_string_lossy());
+        return 2;
+    }
+    if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        128 + libc::WTERMSIG(status)
+    }
 }
 
 /// Waits for a child and returns its status and resource usage (wait4).
@@ -518,11 +596,10 @@ fn compare(
                     "0",
                     "--no-progress",
                     list.as_str(),
-                ])
-                .stdout(out);
+                ]);
             // lychee exits 2 when links are broken, as the mix has; its
             // summary line proves that it checked the whole list.
-            let mut measure = measure_command(command, |code| code == 0 || code == 2)?;
+            let mut measure = measure_command(&command, out.into(), |code| code == 0 || code == 2)?;
             let printed = std::fs::read_to_string(&summary).unwrap_or_default();
             measure.success &= printed.contains(&format!("{n} Total"));
             Ok(measure)
@@ -806,9 +883,7 @@ fn web_family(options: &Options, headcheck: &Path, root: &Path) -> Result<(), St
 
 fn headcheck_on(binary: &Path, list: &str) -> Command {
     let mut command = Command::new(binary);
-    command
-        .args(["-q", "-o", "/dev/null", "--insecure", list])
-        .stdout(Stdio::null());
+    command.args(["-q", "-o", "/dev/null", "--insecure", list]);
     command
 }
 
@@ -818,15 +893,14 @@ fn lychee_on(list: &str) -> Command {
         .args(["--no-progress", "--insecure", "-X", "head"])
         .args(["--max-concurrency", "128", "--host-concurrency", "8"])
         .args(["--host-request-interval", "0", "--timeout", "20"])
-        .args(["--max-retries", "2", list])
-        .stdout(Stdio::piped());
+        .args(["--max-retries", "2", list]);
     command
 }
 
 /// Runs one tool on the web and takes the server's log of it.
 fn web_run(
     server: &WebServer,
-    command: &mut Command,
+    command: &Command,
     lychee: bool,
     urls: usize,
 ) -> Result<WebRun, String> {
@@ -837,14 +911,13 @@ fn web_run(
         // proves that it checked every URL.
         let summary = std::env::temp_dir().join(format!("lychee-web-{}.out", std::process::id()));
         let out = File::create(&summary).map_err(|e| e.to_string())?;
-        command.stdout(out);
-        let mut measure = measure_command_ref(command, |code| code == 0 || code == 2)?;
+        let mut measure = measure_command(command, out.into(), |code| code == 0 || code == 2)?;
         let printed = std::fs::read_to_string(&summary).unwrap_or_default();
         measure.success &= printed.contains(&format!("{urls} Total"));
         let _ = std::fs::remove_file(&summary);
         measure
     } else {
-        measure_command_ref(command, |code| code <= 1)?
+        measure_command(command, Stdio::null(), |code| code <= 1)?
     };
     let log = server.take();
     Ok(WebRun {

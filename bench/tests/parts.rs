@@ -192,3 +192,36 @@ mod web {
         assert_eq!(log.hung, 1);
     }
 }
+
+/// The launcher that measures each tool reports the tool's own peak memory,
+/// not that of the process that started it: run from a process holding
+/// 256 MiB, `true` still measures a few MiB.
+#[test]
+fn the_launcher_measures_the_tools_own_memory() {
+    let held: Vec<u8> = vec![1; 256 << 20];
+    let file = std::env::temp_dir().join(format!("bench-rusage-test-{}", std::process::id()));
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_headcheck-bench"))
+        .arg("--rusage-into")
+        .arg(&file)
+        .arg("true")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let written = std::fs::read_to_string(&file).unwrap();
+    let _ = std::fs::remove_file(&file);
+    let numbers: Vec<u64> = written
+        .split_whitespace()
+        .map(|n| n.parse().unwrap())
+        .collect();
+    let [max_rss_kib, _cpu_micros] = numbers[..] else {
+        panic!("unexpected usage {written:?}");
+    };
+    assert!(
+        max_rss_kib > 0 && max_rss_kib < 64 << 10,
+        "{max_rss_kib} KiB"
+    );
+    assert_eq!(
+        held.iter().map(|&b| usize::from(b)).sum::<usize>(),
+        256 << 20
+    );
+}
