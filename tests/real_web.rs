@@ -202,6 +202,51 @@ fn a_burst_of_429s_is_one_pause_and_halves_the_hosts_concurrency() {
     assert_eq!(seen.load(Ordering::SeqCst), 3 * PER_HOST + PER_HOST);
 }
 
+/// A host with a fixed-window limit of 6 requests a second that says so
+/// with every answer (`X-RateLimit-Remaining`, and `X-RateLimit-Reset` in
+/// whole seconds, rounded up as such servers do) is never pushed to 429:
+/// its quota paces the run. Without that, the 8 requests sent at once after
+/// the warm-up would overrun the window.
+#[test]
+fn a_host_that_announces_its_quota_is_never_pushed_to_429() {
+    const LIMIT: u32 = 6;
+    let window = Arc::new(std::sync::Mutex::new((std::time::Instant::now(), 0u32)));
+    let refused = Arc::new(AtomicUsize::new(0));
+    let (window_of, refusals) = (Arc::clone(&window), Arc::clone(&refused));
+    let server = Server::start(move |request| {
+        let mut window = window_of.lock().unwrap();
+        let (started, used) = &mut *window;
+        if request.at.duration_since(*started) >= Duration::from_secs(1) {
+            *started = request.at;
+            *used = 0;
+        }
+        *used += 1;
+        let left = Duration::from_secs(1).saturating_sub(request.at.duration_since(*started));
+        let reset = left.as_secs_f64().ceil().max(1.0).to_string();
+        let reply = if *used > LIMIT {
+            refusals.fetch_add(1, Ordering::SeqCst);
+            Reply::status(429).header("retry-after", &reset)
+        } else {
+            Reply::ok()
+        };
+        reply
+            .header("x-ratelimit-limit", LIMIT.to_string())
+            .header(
+                "x-ratelimit-remaining",
+                LIMIT.saturating_sub(*used).to_string(),
+            )
+            .header("x-ratelimit-reset", reset)
+    });
+    let urls: Vec<String> = (0..20).map(|i| server.url(&format!("/{i}"))).collect();
+    let mut args = vec!["--method", "head"];
+    args.extend(urls.iter().map(String::as_str));
+    let (csv, _, code) = run(&args);
+    assert_eq!(code, 0, "{:?}", csv.rows);
+    assert_eq!(refused.load(Ordering::SeqCst), 0, "429s sent");
+    assert!(csv.col("attempts").iter().all(|a| *a == "1"));
+    assert_eq!(server.seen().len(), urls.len());
+}
+
 #[test]
 fn a_host_whose_head_is_wrong_three_times_is_asked_with_get_alone() {
     let server = Server::start(|seen| {

@@ -950,7 +950,7 @@ fn web_section(plan: &Plan, tools: &[(String, Command)], runs: Vec<Vec<WebRun>>)
     let _ = writeln!(
         text,
         "\n## {}\n\n{} URLs on {} hosts ({} dead or hanging, {} on TLS, {} rate-limited at \
-         {}/s); the largest host has {} URLs. Lower bound {lb:.1} s, set by {} (global {:.1} s, \
+         {}/s, {} of them announcing their quota); the largest host has {} URLs. Lower bound {lb:.1} s, set by {} (global {:.1} s, \
          busiest host {:.1} s, rate {:.1} s, single wait {:.1} s).\n",
         plan.spec.name,
         plan.urls.len(),
@@ -959,6 +959,7 @@ fn web_section(plan: &Plan, tools: &[(String, Command)], runs: Vec<Vec<WebRun>>)
         plan.hosts.iter().filter(|h| h.tls).count(),
         plan.hosts.iter().filter(|h| h.rate.is_some()).count(),
         plan.spec.rate,
+        plan.hosts.iter().filter(|h| h.announces).count(),
         plan.hosts[largest].urls,
         bound.limit(),
         bound.total.as_secs_f64(),
@@ -968,7 +969,8 @@ fn web_section(plan: &Plan, tools: &[(String, Command)], runs: Vec<Vec<WebRun>>)
     );
     let _ = writeln!(
         text,
-        "| tool | wall s | × bound | CPU s | peak RSS MiB | 429s received | live in flight, \
+        "| tool | wall s | × bound | CPU s | peak RSS MiB | 429s received (from hosts that \
+         announce their quota) | live in flight, \
          first 30 s | largest host in flight, first 30 s | server late p99 / max ms | \
          server CPU s |"
     );
@@ -991,13 +993,18 @@ fn web_section(plan: &Plan, tools: &[(String, Command)], runs: Vec<Vec<WebRun>>)
         let (p99, max) = run.log.lateness();
         let _ = writeln!(
             text,
-            "| {name}{} | {wall:.1} | {:.2} | {:.1} | {:.1} | {} | {live:.1} | {big:.1} | \
+            "| {name}{} | {wall:.1} | {:.2} | {:.1} | {:.1} | {} ({}) | {live:.1} | {big:.1} | \
              {:.0} / {:.0} | {:.1} |",
             if failed { " (a run failed)" } else { "" },
             wall / lb,
             m.cpu.as_secs_f64(),
             m.max_rss_kib as f64 / 1024.0,
             run.log.count(429),
+            run.log
+                .records
+                .iter()
+                .filter(|r| r.status == 429 && plan.hosts[r.host as usize].announces)
+                .count(),
             p99 * 1000.0,
             max * 1000.0,
             run.server_cpu.as_secs_f64(),
@@ -1020,8 +1027,9 @@ fn web_section(plan: &Plan, tools: &[(String, Command)], runs: Vec<Vec<WebRun>>)
     if !limited.is_empty() {
         let _ = writeln!(
             text,
-            "429s per rate-limited host of the median run (its URLs, its latency: \
-             429s, and the seconds of the first and the last):\n\n{limited}"
+            "429s per rate-limited host of the median run (its URLs, its latency, \
+             whether it announces its quota: 429s, and the seconds of the first and the \
+             last):\n\n{limited}"
         );
     }
     text
@@ -1046,9 +1054,10 @@ fn limited_429s(plan: &Plan, log: &RunLog) -> String {
             _ => String::new(),
         };
         parts.push(format!(
-            "{} URLs, {} ms: {}{span}",
+            "{} URLs, {} ms{}: {}{span}",
             host.urls,
             host.latency.as_millis(),
+            if host.announces { ", announcing" } else { "" },
             times.len()
         ));
     }

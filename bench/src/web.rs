@@ -150,6 +150,10 @@ pub struct Host {
     pub latency: Duration,
     /// Requests per second above which it answers 429.
     pub rate: Option<f64>,
+    /// A rate-limited host that announces its quota with every answer
+    /// (`RateLimit-Limit`, `-Remaining`, `-Reset`), as API gateways and
+    /// many frameworks' limiters do; the others say nothing until 429.
+    pub announces: bool,
     pub urls: usize,
 }
 
@@ -261,6 +265,12 @@ impl Plan {
             .collect();
         rng.shuffle(&mut large);
         let limited: Vec<usize> = large.into_iter().take(count(spec.rate_limited)).collect();
+        // Every other rate-limited host by size announces its quota, so that
+        // both kinds have large hosts, which are the ones a fast client
+        // pushes past their limit.
+        let mut announcing = limited.clone();
+        announcing.sort_by_key(|&h| std::cmp::Reverse(sizes[h]));
+        let announcing: Vec<usize> = announcing.into_iter().step_by(2).collect();
         let hosts: Vec<Host> = sizes
             .iter()
             .enumerate()
@@ -278,6 +288,7 @@ impl Plan {
                     tls: rng.f64() < spec.tls,
                     latency: latency(&spec, &mut rng),
                     rate: limited.contains(&i).then_some(spec.rate),
+                    announces: announcing.contains(&i),
                     urls,
                 }
             })
@@ -475,6 +486,8 @@ struct HostState {
     hanging: bool,
     /// (tokens, last refill) for a rate-limited host.
     bucket: Option<(f64, Mutex<(f64, Instant)>)>,
+    /// Whether it sends its quota with every answer.
+    announces: bool,
 }
 
 struct Shared {
@@ -530,6 +543,7 @@ impl WebServer {
                 bucket: host
                     .rate
                     .map(|rate| (rate, Mutex::new((rate.max(1.0), Instant::now())))),
+                announces: host.announces,
             });
             let tls = host.tls.then(|| acceptor.clone());
             runtime.spawn(accept(listener, state, Arc::clone(&shared), tls));
@@ -670,7 +684,24 @@ async fn answer(
     }
     let mut response = Response::new(Full::new(Bytes::new()));
     let path = request.uri().path();
-    let status = if !take_token(state, arrived) {
+    let (allowed, quota) = take_token(state, arrived);
+    if state.announces
+        && let Some(Quota {
+            limit,
+            remaining,
+            reset,
+        }) = quota
+    {
+        let headers = response.headers_mut();
+        for (name, value) in [
+            ("ratelimit-limit", limit),
+            ("ratelimit-remaining", remaining),
+            ("ratelimit-reset", reset),
+        ] {
+            headers.insert(name, hyper::header::HeaderValue::from(value));
+        }
+    }
+    let status = if !allowed {
         response.headers_mut().insert(
             hyper::header::RETRY_AFTER,
             hyper::header::HeaderValue::from_static("1"),
@@ -711,24 +742,37 @@ async fn answer(
     response
 }
 
+/// A rate-limited host's quota as it announces it: the bucket's size, the
+/// whole requests left in it, and the whole seconds (rounded up, as such
+/// headers are) until it is full again.
+struct Quota {
+    limit: u64,
+    remaining: u64,
+    reset: u64,
+}
+
 /// Takes one request from a rate-limited host's bucket (refilled at its
-/// rate, holding one second's worth, at least one request); false when it
-/// is empty.
-fn take_token(state: &HostState, now: Instant) -> bool {
+/// rate, holding one second's worth, at least one request): whether it was
+/// there, and the quota left (for a rate-limited host).
+fn take_token(state: &HostState, now: Instant) -> (bool, Option<Quota>) {
     let Some((rate, bucket)) = &state.bucket else {
-        return true;
+        return (true, None);
     };
+    let capacity = rate.max(1.0);
     let mut bucket = lock(bucket);
     let (tokens, last) = &mut *bucket;
-    *tokens =
-        (*tokens + now.saturating_duration_since(*last).as_secs_f64() * rate).min(rate.max(1.0));
+    *tokens = (*tokens + now.saturating_duration_since(*last).as_secs_f64() * rate).min(capacity);
     *last = now;
-    if *tokens >= 1.0 {
+    let allowed = *tokens >= 1.0;
+    if allowed {
         *tokens -= 1.0;
-        true
-    } else {
-        false
     }
+    let quota = Quota {
+        limit: capacity as u64,
+        remaining: *tokens as u64,
+        reset: ((capacity - *tokens) / rate).ceil() as u64,
+    };
+    (allowed, Some(quota))
 }
 
 #[cfg(test)]
@@ -750,6 +794,10 @@ mod tests {
             20
         );
         assert!(a.hosts[0].urls > 10 * a.hosts[99].urls, "Zipf-like sizes");
+        let limited = a.hosts.iter().filter(|h| h.rate.is_some()).count();
+        let announcing = a.hosts.iter().filter(|h| h.announces).count();
+        assert!(limited > 1 && announcing == limited.div_ceil(2));
+        assert!(a.hosts.iter().all(|h| !h.announces || h.rate.is_some()));
         let big = Plan::new(Spec::big_host());
         assert_eq!(big.largest_host(), 0);
         assert_eq!(big.hosts[0].urls, 10_000);

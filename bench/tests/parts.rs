@@ -108,12 +108,13 @@ mod web {
             tls,
             latency: Duration::from_millis(2),
             rate,
+            announces: rate.is_some(),
             urls: 1,
         }
     }
 
-    /// Five hosts: plain, TLS, rate-limited to one request per 1000 s,
-    /// never accepting, and hanging.
+    /// Five hosts: plain, TLS, rate-limited to one request per 1000 s (and
+    /// announcing it), never accepting, and hanging.
     fn plan() -> Plan {
         Plan {
             spec: Spec::web(),
@@ -156,7 +157,9 @@ mod web {
                 .unwrap();
             let head = |url: String| client.head(url).send();
             let base = urls[0].trim_end_matches("/ok/0");
-            assert_eq!(head(urls[0].clone()).await.unwrap().status(), 200);
+            let plain = head(urls[0].clone()).await.unwrap();
+            assert_eq!(plain.status(), 200);
+            assert!(!plain.headers().contains_key("ratelimit-remaining"));
             assert_eq!(
                 head(format!("{base}/missing/9")).await.unwrap().status(),
                 404
@@ -175,10 +178,16 @@ mod web {
                 .unwrap();
             assert_eq!(get.status(), 200);
             assert_eq!(head(urls[1].clone()).await.unwrap().status(), 200, "TLS");
-            assert_eq!(head(urls[2].clone()).await.unwrap().status(), 200);
+            let first = head(urls[2].clone()).await.unwrap();
+            assert_eq!(first.status(), 200);
+            // Its one token taken: none left, full again in 1000 s.
+            assert_eq!(first.headers()["ratelimit-limit"], "1");
+            assert_eq!(first.headers()["ratelimit-remaining"], "0");
+            assert_eq!(first.headers()["ratelimit-reset"], "1000");
             let limited = head(urls[2].clone()).await.unwrap();
             assert_eq!(limited.status(), 429);
             assert_eq!(limited.headers()["retry-after"], "1");
+            assert_eq!(limited.headers()["ratelimit-remaining"], "0");
             let hanging = head(urls[4].clone()).await.unwrap_err();
             assert!(hanging.is_timeout(), "{hanging}");
         });

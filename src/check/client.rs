@@ -12,6 +12,7 @@ use super::dns::SystemResolver;
 use super::failure::{self, Failure};
 use super::limits::{Limits, Permit};
 use super::options::CheckOptions;
+use super::quota::Quota;
 use crate::types::{Error, Method};
 
 /// The client, the options and the limits of one run; cheap to clone.
@@ -91,7 +92,18 @@ impl Client {
         *elapsed += started.elapsed();
         match result {
             Ok(response) => {
-                permit.answered(response.status().as_u16());
+                let quota = Quota::of(response.headers());
+                permit.answered(response.status().as_u16(), quota);
+                if let Some(Quota {
+                    remaining: 0,
+                    reset,
+                }) = quota
+                {
+                    // Nothing left until the reset: the host's next request
+                    // would be refused.
+                    self.limits
+                        .back_off(host, reset.min(self.options.max_retry_wait));
+                }
                 Ok(response)
             }
             Err(err) => Err(Failure::from_reqwest(&err, &self.options)),

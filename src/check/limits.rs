@@ -31,6 +31,13 @@
 //! [`PROBE_AFTER`] calm answers, so a rate learned too low is found again.
 //! So a rate-limited host is asked at the pace it can take, instead of
 //! being hit by all its slots again after each pause.
+//!
+//! A host that announces its quota with its answers (`RateLimit`,
+//! `X-RateLimit-Remaining` and `-Reset`, see [`Quota`]) need not be pushed
+//! to 429 to be learned: once the requests it has left are few enough that
+//! its slots could spend them ([`LOW_QUOTA`] per slot), it is asked no
+//! faster than those requests spread over the time to its reset, and with
+//! none left, not before the reset (the caller holds it back).
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
@@ -38,9 +45,11 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use governor::{DefaultDirectRateLimiter, RateLimiter};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
+
+use super::quota::Quota;
 
 /// The limits of one run.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -106,8 +115,11 @@ struct Pace {
     first_cut: Option<(Instant, u32)>,
     /// Requests per second the host is asked at, once it has cut.
     rate: Option<f64>,
-    /// The next request's earliest time, when `rate` is set.
-    next_turn: Instant,
+    /// Requests per second its latest announced quota allows, while that
+    /// quota is low.
+    announced: Option<f64>,
+    /// When the last request spaced by a rate went.
+    last_turn: Option<Instant>,
 }
 
 /// HEAD-wrong, GET-right answers after which a host is asked with GET alone.
@@ -120,8 +132,14 @@ pub const GROW_AFTER: u32 = 4;
 /// rate grows by an eighth.
 pub const PROBE_AFTER: u32 = 16;
 
-/// The longest spacing a learned rate imposes (a host that has answered
-/// nothing but 429 is still asked now and then; its Retry-After rules).
+/// Requests left per `--per-host` slot under which an announced quota paces
+/// its host: above it, even every slot in flight leaves some over.
+pub const LOW_QUOTA: u64 = 2;
+
+/// The longest spacing a learned or announced rate imposes (a host that has
+/// answered nothing but 429 is still asked now and then; its Retry-After
+/// rules; a quota for an hour is spent before the hour is out, its reset
+/// holding the host back once it is).
 const MAX_SPACING: Duration = Duration::from_secs(4);
 
 /// A learned rate above which spacing no longer matters (the concurrency
@@ -184,23 +202,57 @@ impl Host {
                 .map(|rate| rate * 1.125)
                 .filter(|&rate| rate < FAST_ENOUGH);
         }
-        if pace.allowed >= per_host && pace.debt == 0 && pace.rate.is_none() {
+        if pace.allowed >= per_host
+            && pace.debt == 0
+            && pace.rate.is_none()
+            && pace.announced.is_none()
+        {
             self.slowed.store(false, Ordering::Relaxed);
         }
     }
 
-    /// The time this host's next request may go, by its learned rate
-    /// (taking that turn), or `None` to go now.
+    /// A quota announced with an answer: a low one spaces the host's
+    /// requests by the rate it allows; a high one ends that spacing. (None
+    /// left changes nothing here: the caller holds the host back until the
+    /// reset, after which the last spacing goes on until an answer tells
+    /// the new quota.)
+    fn heed(&self, quota: Quota, per_host: usize) {
+        if quota.remaining == 0 {
+            return;
+        }
+        let low = quota.remaining <= LOW_QUOTA.saturating_mul(per_host as u64);
+        let allows = (low && !quota.reset.is_zero()).then(|| {
+            let rate = quota.remaining as f64 / quota.reset.as_secs_f64();
+            rate.max(1.0 / MAX_SPACING.as_secs_f64())
+        });
+        let mut pace = lock(&self.pace);
+        pace.announced = allows;
+        if allows.is_some() {
+            self.slowed.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// The time this host's next request may go by its learned or
+    /// announced rate, or `None` to go now (taking the turn). A request told
+    /// to wait asks again then: the rate may have changed meanwhile.
     fn take_turn(&self) -> Option<Instant> {
         if !self.slowed.load(Ordering::Relaxed) {
             return None;
         }
         let mut pace = lock(&self.pace);
-        let rate = pace.rate?;
+        let rate = match (pace.rate, pace.announced) {
+            (Some(learned), Some(announced)) => learned.min(announced),
+            (learned, announced) => learned.or(announced)?,
+        };
         let now = Instant::now();
-        let at = pace.next_turn.max(now);
-        pace.next_turn = at + Duration::from_secs_f64(1.0 / rate);
-        (at > now).then_some(at)
+        if let Some(last) = pace.last_turn {
+            let at = last + Duration::from_secs_f64(1.0 / rate);
+            if at > now {
+                return Some(at);
+            }
+        }
+        pace.last_turn = Some(now);
+        None
     }
 
     /// Whether a 429 or 503 holds this host back now.
@@ -242,11 +294,14 @@ impl Permit {
         self.host.answered.load(Ordering::Relaxed)
     }
 
-    /// Notes that the host sent a response with `status`: it is up,
-    /// whatever it said, and asks to be asked more slowly if it said 429 or
-    /// 503.
-    pub fn answered(&self, status: u16) {
+    /// Notes that the host sent a response with `status`, and `quota` if
+    /// it announced one: it is up, whatever it said, and asks to be asked
+    /// more slowly if it said 429 or 503, or that its quota runs low.
+    pub fn answered(&self, status: u16, quota: Option<Quota>) {
         self.host.answered.store(true, Ordering::Relaxed);
+        if let Some(quota) = quota {
+            self.host.heed(quota, self.per_host);
+        }
         if matches!(status, 429 | 503) {
             self.host.slow_down(self.sent);
         } else {
@@ -290,13 +345,14 @@ impl Limits {
             .await
             .expect("host semaphores are never closed");
         // Backoff may be extended by another URL while this one sleeps, or
-        // waits for its turn at the host's learned rate.
+        // waits for its turn at the host's learned or announced rate.
         loop {
             while let Some(at) = host.held_back() {
                 tokio::time::sleep_until(at).await;
             }
             if let Some(at) = host.take_turn() {
                 tokio::time::sleep_until(at).await;
+                continue;
             }
             if host.held_back().is_none() {
                 break;
@@ -385,7 +441,8 @@ impl Limits {
                 cut_at: None,
                 first_cut: None,
                 rate: None,
-                next_turn: Instant::now(),
+                announced: None,
+                last_turn: None,
             }),
         });
         hosts.insert(name.to_string(), Arc::clone(&host));
@@ -406,7 +463,7 @@ fn pacing(rate: f64) -> Option<DefaultDirectRateLimiter> {
         return None;
     }
     let period = Duration::from_secs_f64(1.0 / rate);
-    let quota = Quota::with_period(period)?.allow_burst(NonZeroU32::MIN);
+    let quota = governor::Quota::with_period(period)?.allow_burst(NonZeroU32::MIN);
     Some(RateLimiter::direct(quota))
 }
 
@@ -467,22 +524,22 @@ mod tests {
         for _ in 0..8 {
             held.push(limits.acquire("busy.test").await);
         }
-        held[0].answered(429);
+        held[0].answered(429, None);
         limits.back_off("busy.test", Duration::from_secs(1));
         // The rest of the burst, sent before the cut: no further cut.
         for permit in &held[1..] {
-            permit.answered(429);
+            permit.answered(429, None);
         }
         held.clear();
         assert_eq!(available(&limits), 4);
         for _ in 0..GROW_AFTER {
             let permit = limits.acquire("busy.test").await;
-            permit.answered(200);
+            permit.answered(200, None);
         }
         assert_eq!(available(&limits), 5);
         // A new burst after the pause halves again.
         let permit = limits.acquire("busy.test").await;
-        permit.answered(503);
+        permit.answered(503, None);
         drop(permit);
         assert_eq!(available(&limits), 2);
     }
@@ -495,7 +552,7 @@ mod tests {
         for _ in 0..n {
             let permit = limits.acquire(host).await;
             at.push(Instant::now() - start);
-            permit.answered(200);
+            permit.answered(200, None);
         }
         at
     }
@@ -506,10 +563,10 @@ mod tests {
         // 20 calm answers in 2 s, then a 429: the host has shown 10/s,
         // allowance included, so it is asked at half that.
         for _ in 0..20 {
-            limits.acquire("busy.test").await.answered(200);
+            limits.acquire("busy.test").await.answered(200, None);
             tokio::time::advance(Duration::from_millis(100)).await;
         }
-        limits.acquire("busy.test").await.answered(429);
+        limits.acquire("busy.test").await.answered(429, None);
         let at = sends(&limits, "busy.test", 3).await;
         assert_eq!(at[1] - at[0], Duration::from_millis(200));
         assert_eq!(at[2] - at[1], Duration::from_millis(200));
@@ -521,7 +578,7 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(450)).await;
         let later = sends(&limits, "busy.test", 2).await;
         assert_eq!(later[1] - later[0], Duration::from_millis(200));
-        limits.acquire("busy.test").await.answered(503);
+        limits.acquire("busy.test").await.answered(503, None);
         let at = sends(&limits, "busy.test", 2).await;
         assert_eq!(at[1] - at[0], Duration::from_millis(250));
     }
@@ -529,10 +586,10 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_learned_rate_grows_back_once_the_slots_are_back() {
         let limits = limits(64, 2);
-        limits.acquire("busy.test").await.answered(200);
+        limits.acquire("busy.test").await.answered(200, None);
         tokio::time::advance(Duration::from_millis(100)).await;
         // One calm answer in 100 ms, halved: 5/s, one slot of two.
-        limits.acquire("busy.test").await.answered(429);
+        limits.acquire("busy.test").await.answered(429, None);
         let before = sends(&limits, "busy.test", 2).await;
         assert_eq!(before[1] - before[0], Duration::from_millis(200));
         // GROW_AFTER calm answers bring the slot back (two were sent
@@ -547,6 +604,40 @@ mod tests {
         let spacing = (after[1] - after[0]).as_secs_f64();
         // The timer counts whole milliseconds.
         assert!((spacing - 0.2 / 1.125).abs() <= 0.001, "{spacing}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_low_announced_quota_spaces_the_host_until_it_is_high_again() {
+        let limits = limits(64, 4);
+        let quota = |remaining, reset_ms| {
+            Some(Quota {
+                remaining,
+                reset: Duration::from_millis(reset_ms),
+            })
+        };
+        let answer = |remaining, reset_ms| {
+            let limits = limits.clone();
+            async move {
+                let permit = limits.acquire("api.test").await;
+                permit.answered(200, quota(remaining, reset_ms));
+            }
+        };
+        // Plenty left (more than LOW_QUOTA per slot): no spacing.
+        answer(LOW_QUOTA * 4 + 1, 1_000).await;
+        assert_eq!(sends(&limits, "api.test", 3).await[2], Duration::ZERO);
+        // 5 left for the next second: one every 200 ms.
+        answer(5, 1_000).await;
+        let at = sends(&limits, "api.test", 3).await;
+        assert_eq!(at[2] - at[1], Duration::from_millis(200));
+        // A window of an hour spaces by MAX_SPACING at most.
+        answer(2, 3_600_000).await;
+        let at = sends(&limits, "api.test", 2).await;
+        assert_eq!(at[1] - at[0], MAX_SPACING);
+        // The quota is high again: no spacing, and other hosts never were.
+        answer(100, 1_000).await;
+        tokio::time::advance(MAX_SPACING).await;
+        assert_eq!(sends(&limits, "api.test", 3).await[2], Duration::ZERO);
+        assert_eq!(sends(&limits, "other.test", 3).await[2], Duration::ZERO);
     }
 
     #[tokio::test]

@@ -10,6 +10,7 @@ mod failure;
 mod limits;
 mod method;
 mod options;
+mod quota;
 mod redirect;
 mod retry;
 
