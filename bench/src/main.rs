@@ -11,7 +11,7 @@
 //! `--web` runs the other family instead: the simulated web of many hosts
 //! with latency, dead and hanging hosts, TLS and rate limits (`web.rs`),
 //! judged against the lower bound of the politeness limits, beside lychee
-//! when it is installed; `--only web,dead,big` picks its scenarios. It
+//! when it is installed; `--only web,dead,big,limited` picks its scenarios. It
 //! writes `bench/RESULTS-web.md`.
 
 use std::fmt::Write as _;
@@ -804,6 +804,7 @@ fn web_family(options: &Options, headcheck: &Path, root: &Path) -> Result<(), St
         ("web", Spec::web()),
         ("dead", Spec::dead_hosts()),
         ("big", Spec::big_host()),
+        ("limited", Spec::rate_limited_hosts()),
     ];
     let dir = std::env::temp_dir().join(format!("headcheck-web-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
