@@ -37,6 +37,17 @@ const UNIX_MILLIS_FROM: f64 = 1e11;
 impl Quota {
     /// The quota announced in `headers`, if any.
     pub fn of(headers: &HeaderMap) -> Option<Quota> {
+        // Most answers have none of these fields: one look at the names is
+        // cheaper than looking each field up by name (which hashes it).
+        let announced = headers.keys().any(|name| {
+            let name = name.as_str();
+            name.starts_with("ratelimit")
+                || name.starts_with("x-ratelimit")
+                || name.starts_with("x-rate-limit")
+        });
+        if !announced {
+            return None;
+        }
         structured(headers)
             .or_else(|| pair(headers, "ratelimit-remaining", "ratelimit-reset"))
             .or_else(|| pair(headers, "x-ratelimit-remaining", "x-ratelimit-reset"))
