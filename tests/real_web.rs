@@ -202,19 +202,16 @@ fn a_burst_of_429s_is_one_pause_and_halves_the_hosts_concurrency() {
     assert_eq!(seen.load(Ordering::SeqCst), 3 * PER_HOST + PER_HOST);
 }
 
-/// A host with a fixed-window limit of 6 requests a second that says so
-/// with every answer (`X-RateLimit-Remaining`, and `X-RateLimit-Reset` in
-/// whole seconds, rounded up as such servers do) is never pushed to 429:
-/// its quota paces the run. Without that, the 8 requests sent at once after
-/// the warm-up would overrun the window.
-#[test]
-fn a_host_that_announces_its_quota_is_never_pushed_to_429() {
-    const LIMIT: u32 = 6;
+/// A host with a fixed-window limit of `limit` requests a second that says
+/// so with every answer (`X-RateLimit-Remaining`, and `X-RateLimit-Reset` in
+/// whole seconds, rounded up as such servers do), checked with `urls` URLs:
+/// the 429s it had to send, and the rows.
+fn checked_against_a_fixed_window(limit: u32, urls: usize) -> (usize, support::Csv) {
     let window = Arc::new(std::sync::Mutex::new((std::time::Instant::now(), 0u32)));
     let refused = Arc::new(AtomicUsize::new(0));
-    let (window_of, refusals) = (Arc::clone(&window), Arc::clone(&refused));
+    let refusals = Arc::clone(&refused);
     let server = Server::start(move |request| {
-        let mut window = window_of.lock().unwrap();
+        let mut window = window.lock().unwrap();
         let (started, used) = &mut *window;
         if request.at.duration_since(*started) >= Duration::from_secs(1) {
             *started = request.at;
@@ -223,28 +220,46 @@ fn a_host_that_announces_its_quota_is_never_pushed_to_429() {
         *used += 1;
         let left = Duration::from_secs(1).saturating_sub(request.at.duration_since(*started));
         let reset = left.as_secs_f64().ceil().max(1.0).to_string();
-        let reply = if *used > LIMIT {
+        let reply = if *used > limit {
             refusals.fetch_add(1, Ordering::SeqCst);
             Reply::status(429).header("retry-after", &reset)
         } else {
             Reply::ok()
         };
         reply
-            .header("x-ratelimit-limit", LIMIT.to_string())
+            .header("x-ratelimit-limit", limit.to_string())
             .header(
                 "x-ratelimit-remaining",
-                LIMIT.saturating_sub(*used).to_string(),
+                limit.saturating_sub(*used).to_string(),
             )
             .header("x-ratelimit-reset", reset)
     });
-    let urls: Vec<String> = (0..20).map(|i| server.url(&format!("/{i}"))).collect();
+    let urls: Vec<String> = (0..urls).map(|i| server.url(&format!("/{i}"))).collect();
     let mut args = vec!["--method", "head"];
     args.extend(urls.iter().map(String::as_str));
     let (csv, _, code) = run(&args);
     assert_eq!(code, 0, "{:?}", csv.rows);
-    assert_eq!(refused.load(Ordering::SeqCst), 0, "429s sent");
     assert!(csv.col("attempts").iter().all(|a| *a == "1"));
     assert_eq!(server.seen().len(), urls.len());
+    (refused.load(Ordering::SeqCst), csv)
+}
+
+/// A host that announces its quota is never pushed to 429: the quota paces
+/// the run once it runs low. Without that, the 8 requests sent at once after
+/// the warm-up would overrun a window of 6.
+#[test]
+fn a_host_that_announces_its_quota_is_never_pushed_to_429() {
+    let (refused, _) = checked_against_a_fixed_window(6, 20);
+    assert_eq!(refused, 0, "429s sent");
+}
+
+/// With nothing left, the host is held back until the reset: a window of
+/// one request a second says 0 left with every answer, and no request
+/// comes before its window has reset.
+#[test]
+fn a_host_with_no_quota_left_is_left_alone_until_the_reset() {
+    let (refused, _) = checked_against_a_fixed_window(1, 3);
+    assert_eq!(refused, 0, "429s sent");
 }
 
 #[test]

@@ -212,17 +212,14 @@ impl Host {
     }
 
     /// A quota announced with an answer: a low one spaces the host's
-    /// requests by the rate it allows; a high one ends that spacing. (None
-    /// left changes nothing here: the caller holds the host back until the
-    /// reset, after which the last spacing goes on until an answer tells
-    /// the new quota.)
+    /// requests by the rate it allows; a high one ends that spacing. With
+    /// none left (the caller holds the host back until the reset), the
+    /// spacing is one request per reset: after the reset, one goes first,
+    /// and its answer tells the new quota.
     fn heed(&self, quota: Quota, per_host: usize) {
-        if quota.remaining == 0 {
-            return;
-        }
         let low = quota.remaining <= LOW_QUOTA.saturating_mul(per_host as u64);
         let allows = (low && !quota.reset.is_zero()).then(|| {
-            let rate = quota.remaining as f64 / quota.reset.as_secs_f64();
+            let rate = quota.remaining.max(1) as f64 / quota.reset.as_secs_f64();
             rate.max(1.0 / MAX_SPACING.as_secs_f64())
         });
         let mut pace = lock(&self.pace);
