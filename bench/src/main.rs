@@ -830,7 +830,7 @@ fn web_family(options: &Options, headcheck: &Path, root: &Path) -> Result<(), St
         }
         let mut runs: Vec<Vec<WebRun>> = tools.iter().map(|_| Vec::new()).collect();
         for _ in 0..options.runs.max(1) {
-            for (i, (name, command)) in tools.iter_mut().enumerate() {
+            for (i, (name, command)) in tools.iter().enumerate() {
                 eprintln!("bench: {} — {name}", plan.spec.name);
                 runs[i].push(web_run(
                     &server,
