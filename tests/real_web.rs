@@ -72,24 +72,70 @@ fn a_refused_host_makes_its_other_urls_errors_at_once() {
 }
 
 #[test]
-fn a_host_that_never_answers_costs_one_timeout_without_retry() {
+fn a_host_whose_every_url_hangs_is_unreachable_after_its_probe() {
     let server = Server::start(|_| Reply::hang());
     let urls: Vec<String> = (0..4).map(|i| server.url(&format!("/{i}"))).collect();
     let mut args = vec!["--timeout", "1", "--retries", "2"];
     args.extend(urls.iter().map(String::as_str));
     let (csv, _, code) = run(&args);
     assert_eq!(code, 1);
-    assert_eq!(csv.get(0, "error"), "timeout after 1s");
-    assert_eq!(
-        csv.get(0, "attempts"),
-        "1",
-        "not retried: it never answered"
-    );
-    for row in 1..4 {
+    // The first URL and the probe: each one timeout, not retried, since the
+    // host never answered.
+    for row in 0..2 {
+        assert_eq!(csv.get(row, "error"), "timeout after 1s");
+        assert_eq!(csv.get(row, "attempts"), "1");
+    }
+    for row in 2..4 {
         assert_eq!(csv.get(row, "error"), "timeout after 1s (host unreachable)");
         assert_eq!(csv.get(row, "attempts"), "0");
     }
-    assert_eq!(server.seen().len(), 1);
+    assert_eq!(server.seen().len(), 2);
+}
+
+#[test]
+fn a_slow_first_url_does_not_condemn_a_live_host() {
+    // The first URL never answers; the 300 after it answer at once. Its
+    // timeout comes before --stall-after, so the probe goes after it.
+    const FAST: usize = 300;
+    let server = Server::start(|seen| {
+        if seen.path == "/slow" {
+            Reply::hang()
+        } else {
+            Reply::ok()
+        }
+    });
+    let mut list = tempfile::NamedTempFile::new().unwrap();
+    let mut urls = vec![server.url("/slow")];
+    urls.extend((0..FAST).map(|i| server.url(&format!("/fast/{i}"))));
+    for url in &urls {
+        writeln!(list, "{url}").unwrap();
+    }
+    let path = list.path().to_str().unwrap();
+    let args = ["--timeout", "2", "--retries", "0", "-c", "16", path];
+    let (csv, _, code) = run(&args);
+    assert_eq!(code, 1);
+    assert_eq!(csv.get(0, "error"), "timeout after 2s");
+    let results = csv.col("result");
+    assert_eq!(results[1..].iter().filter(|r| **r == "ok").count(), FAST);
+    assert!(csv.col("attempts")[1..].iter().all(|a| *a == "1"));
+    assert_eq!(server.seen_at("/slow").len(), 1);
+}
+
+#[test]
+fn a_stalled_first_url_lets_a_probe_go_before_its_timeout() {
+    // The first URL answers only once every other URL has been answered:
+    // only a probe sent while it stalls (after 1 s, long before its
+    // timeout) lets the others start in time.
+    const FAST: usize = 20;
+    let server = hang_until_answered(FAST);
+    let mut urls = vec![server.url("/hang")];
+    urls.extend((0..FAST).map(|i| server.url(&format!("/fast/{i}"))));
+    let mut args = vec!["--stall-after", "1", "--timeout", "15", "--retries", "0"];
+    args.extend(urls.iter().map(String::as_str));
+    let (csv, _, code) = run(&args);
+    assert_eq!(code, 0, "{:?}", csv.rows.first());
+    assert!(csv.col("result").iter().all(|r| *r == "ok"));
+    assert_eq!(csv.col("url"), urls, "rows in input order");
 }
 
 #[test]

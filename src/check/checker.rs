@@ -36,6 +36,11 @@ impl Checker {
         self.client.options()
     }
 
+    /// The run's limits, shared by every check.
+    pub fn limits(&self) -> &Limits {
+        self.client.limits()
+    }
+
     /// Checks one target and returns its report row, with what the check
     /// learned of the URL's host. Never fails: every problem becomes part of
     /// the row.
@@ -140,7 +145,8 @@ impl Checker {
 
     /// What the final answer says of the URL's own host: it answered (a
     /// response, or a redirect, now; or anything before), or it never
-    /// answered and this URL could not reach it.
+    /// answered and this URL could not reach it, or reached it and got no
+    /// answer in time.
     fn host_news(&self, url: &Url, answer: &Answer) -> HostNews {
         let Reply::Failure(failure) = &answer.reply else {
             return HostNews::Answered;
@@ -155,6 +161,8 @@ impl Checker {
         }
         if failure.is_unreachable() {
             HostNews::Unreachable(failure.text.clone())
+        } else if failure.kind == FailureKind::Timeout {
+            HostNews::Silent(failure.text.clone())
         } else {
             HostNews::Unknown
         }
@@ -254,9 +262,14 @@ pub enum HostNews {
     /// The host has sent a response, in this check or before.
     Answered,
     /// The host has never answered, and this URL failed to reach it after
-    /// its retries (DNS, refused, connect timeout, TLS, or a timeout with
-    /// no answer): why, in the row's words.
+    /// its retries (DNS, refused, connect timeout, TLS): why, in the row's
+    /// words.
     Unreachable(String),
+    /// The host has never answered, and this URL connected but had no
+    /// answer before its timeout: why, in the row's words. Alone it does
+    /// not condemn the host (one URL may be slow); the run sends one more
+    /// URL as a probe, and a silent probe does.
+    Silent(String),
     /// Nothing to go by: no request was made, or the host broke the
     /// connection or answered garbage (it is there, but not answering well).
     Unknown,

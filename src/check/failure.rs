@@ -37,14 +37,15 @@ pub enum FailureKind {
 }
 
 impl Failure {
-    /// A failure that says the host cannot be reached at all (no
-    /// connection, or no byte of answer), as opposed to a host that
-    /// answered badly.
+    /// A failure that says the host cannot be reached at all: no
+    /// connection (DNS, refused, connect timeout, TLS handshake or
+    /// certificate). A host that accepted the connection and sent nothing
+    /// back before the timeout is not one of them: one slow URL says
+    /// nothing of the host's others.
     pub fn is_unreachable(&self) -> bool {
         matches!(
             self.kind,
             FailureKind::ConnectTimeout
-                | FailureKind::Timeout
                 | FailureKind::Dns
                 | FailureKind::Refused
                 | FailureKind::Tls

@@ -46,7 +46,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use governor::{DefaultDirectRateLimiter, RateLimiter};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::time::Instant;
 
 use super::quota::Quota;
@@ -77,10 +77,14 @@ struct Inner {
     /// Per-host state, created on first use. It lives for the run: its size
     /// grows with the number of distinct hosts, not URLs.
     hosts: Mutex<HashMap<String, Arc<Host>>>,
+    /// Where the names of hosts that have never answered go when one of
+    /// their requests stalls, once the run asks for them.
+    silent: Mutex<Option<mpsc::UnboundedSender<String>>>,
 }
 
 #[derive(Debug)]
 struct Host {
+    name: String,
     slots: Arc<Semaphore>,
     pacing: Option<DefaultDirectRateLimiter>,
     /// No request to this host before this instant.
@@ -330,6 +334,7 @@ impl Limits {
                     ..options
                 },
                 hosts: Mutex::new(HashMap::new()),
+                silent: Mutex::new(None),
             }),
         }
     }
@@ -379,6 +384,12 @@ impl Limits {
         if permit.stalled.is_some() {
             return true;
         }
+        if !permit.host_answered()
+            && let Some(silent) = &*lock(&self.inner.silent)
+        {
+            // The run may be gone already; then nobody needs to know.
+            let _ = silent.send(permit.host.name.clone());
+        }
         match Arc::clone(&self.inner.stalled).try_acquire_owned() {
             Ok(stalled) => {
                 permit.stalled = Some(stalled);
@@ -387,6 +398,17 @@ impl Limits {
             }
             Err(_) => false,
         }
+    }
+
+    /// From now on, the name of a host that has never answered is sent on
+    /// the returned channel each time one of its requests stalls (no
+    /// answer after `--stall-after`): the run lets such a host's next URL
+    /// go as a probe instead of waiting for the timeout. A later call
+    /// replaces the earlier channel.
+    pub fn watch_silent_hosts(&self) -> mpsc::UnboundedReceiver<String> {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        *lock(&self.inner.silent) = Some(sender);
+        receiver
     }
 
     /// Whether `host` has sent any response in this run.
@@ -423,6 +445,7 @@ impl Limits {
             return Arc::clone(host);
         }
         let host = Arc::new(Host {
+            name: name.to_string(),
             slots: Arc::new(Semaphore::new(self.inner.options.per_host)),
             pacing: self.inner.options.rate_per_host.and_then(pacing),
             not_before: Mutex::new(None),

@@ -5,9 +5,9 @@
 //! when its host has room (one check until the host has answered, then
 //! `per_host`) and the run has room (`max_tasks`); the host with the most
 //! waiting goes first. So a slow or hanging host holds at most its own few
-//! tasks, a dead one a single task for a single timeout (its other URLs are
-//! then settled at once as unreachable), and none keeps other hosts' URLs
-//! from starting.
+//! tasks, a dead one a single task for a single timeout (a silent one two:
+//! its first and its probe; its other URLs are then settled at once as
+//! unreachable), and none keeps other hosts' URLs from starting.
 //! Inside a task, each request still waits for its turn in
 //! [`crate::check::Limits`].
 //!
@@ -34,9 +34,8 @@ use std::panic::AssertUnwindSafe;
 use futures::FutureExt;
 use futures::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::mpsc;
-use url::{Position, Url};
 
-use super::hosts::{HostId, HostQueues};
+use super::hosts::{HostQueues, Turn};
 use super::reorder::Reorder;
 use crate::check::{Checked, Checker};
 use crate::types::{Error, Outcome, Target, TargetKind, Verdict, text_key};
@@ -116,14 +115,18 @@ pub async fn run<O: Observer>(
     let mut finished = 0u64;
     let mut input_open = true;
     let mut input_error = None;
+    // Hosts that never answered and whose request stalled: each may send
+    // its probe. The sender lives in the checker's limits, so this never
+    // ends while the run goes on.
+    let mut silent = checker.limits().watch_silent_hosts();
     tokio::pin!(stop);
 
     loop {
         while tasks.len() < options.max_tasks.max(1) {
-            let Some((host, target)) = hosts.next() else {
+            let Some((turn, target)) = hosts.next() else {
                 break;
             };
-            tasks.push(check_caught(checker.clone(), target, Some(host)));
+            tasks.push(check_caught(checker.clone(), target, Some(turn)));
         }
         if !input_open && tasks.is_empty() {
             break;
@@ -151,7 +154,7 @@ pub async fn run<O: Observer>(
                 // per row when thousands finish each second.
                 let mut next = Some(first);
                 let mut written = Ok(());
-                while let Some((host, checked)) = next {
+                while let Some((turn, checked)) = next {
                     {
                         finished += 1;
                         let Checked {
@@ -162,8 +165,8 @@ pub async fn run<O: Observer>(
                         // The one way rows leave the run: no report, summary
                         // or cache ever holds a password.
                         outcome.hide_passwords();
-                        if let Some(host) = host {
-                            for target in hosts.done(host, news) {
+                        if let Some(turn) = turn {
+                            for target in hosts.done(turn, news) {
                                 tasks.push(check_caught(checker.clone(), target, None));
                             }
                         }
@@ -186,12 +189,13 @@ pub async fn run<O: Observer>(
                     return RunEnd::OutputFailed(e);
                 }
             }
+            Some(name) = silent.recv() => hosts.silent(&name),
             item = targets.recv(), if input_open && room => match item {
                 Some(Ok(target)) => {
                     admitted += 1;
                     let settled = match &target.kind {
                         TargetKind::Check(url) => {
-                            let host = hosts.id(authority(url));
+                            let host = hosts.id(url);
                             hosts.push(host, target)
                         }
                         // Rows that need no request are settled at once.
@@ -219,19 +223,13 @@ pub async fn run<O: Observer>(
     }
 }
 
-/// The host a URL's check waits for: `host`, or `host:port` when the port
-/// is not the scheme's own (a slice of the URL: nothing is allocated).
-fn authority(url: &Url) -> &str {
-    &url[Position::BeforeHost..Position::AfterPort]
-}
-
 /// Checks one target; a bug that panics becomes an `error` row rather than a
 /// lost one.
 async fn check_caught(
     checker: Checker,
     target: Target,
-    host: Option<HostId>,
-) -> (Option<HostId>, Checked) {
+    turn: Option<Turn>,
+) -> (Option<Turn>, Checked) {
     let (index, text, source) = (target.index, target.text.clone(), target.source.clone());
     let captured = checker.options().capture.len();
     let checked = match AssertUnwindSafe(checker.check(target)).catch_unwind().await {
@@ -248,5 +246,5 @@ async fn check_caught(
             )
         }),
     };
-    (host, checked)
+    (turn, checked)
 }

@@ -165,7 +165,8 @@ pub struct Args {
     /// Seconds without response headers after which a request stops
     /// counting against -c, so that a new one may start (it keeps its
     /// host's slot and its --timeout). At most -c requests are stalled at
-    /// once.
+    /// once. A stalled first request to a host that has not answered yet
+    /// lets the host's next URL go as a probe.
     #[arg(help_heading = "Politeness", hide_short_help = true, long, value_name = "SECS", default_value = "5", value_parser = parse_seconds)]
     pub stall_after: Duration,
 
