@@ -298,3 +298,58 @@ fn slow_hosts_never_starve_fast_ones() {
     assert_eq!(code, 0, "{:?}", csv.rows.iter().find(|r| r[1] != "ok"));
     assert_eq!(csv.rows.len(), 240);
 }
+
+#[test]
+fn max_retry_wait_caps_every_pause_whatever_the_retry_after_says() {
+    // Each URL answers 429 once, with a Retry-After that is too large, a
+    // date in year 9999, negative or not an integer, then 200. No pause of
+    // the host may be longer than --max-retry-wait (1 s), whatever the
+    // halved concurrency, the merged pauses or the learned pace add up to.
+    const RETRY_AFTER: [&str; 4] = [
+        "99999999999999999999999",
+        "Fri, 31 Dec 9999 23:59:59 GMT",
+        "-5",
+        "1.5e3",
+    ];
+    let told = Mutex::new(HashMap::<String, usize>::new());
+    let server = Server::start(move |seen| {
+        let mut told = told.lock().unwrap();
+        let n = told.entry(seen.path.clone()).or_default();
+        *n += 1;
+        if *n > 1 {
+            return Reply::ok();
+        }
+        let index: usize = seen.path[1..].parse().unwrap();
+        Reply::status(429).header("retry-after", RETRY_AFTER[index])
+    });
+    let all: Vec<String> = (0..RETRY_AFTER.len())
+        .map(|i| server.url(&format!("/{i}")))
+        .collect();
+    let (csv, _, code) = run(&args(
+        &[
+            "--method",
+            "head",
+            "--max-retry-wait",
+            "1",
+            "--timeout",
+            "5",
+        ],
+        &[],
+        &all,
+    ));
+    assert_eq!(code, 0, "{:?}", csv.rows);
+    assert!(
+        csv.col("attempts").iter().all(|a| *a == "2"),
+        "{:?}",
+        csv.rows
+    );
+    let seen = server.seen();
+    assert_eq!(seen.len(), 2 * RETRY_AFTER.len());
+    // An upper bound with room for a loaded machine: the pauses were 2.4 s
+    // when the learned pace ignored the cap.
+    let gaps: Vec<Duration> = seen.windows(2).map(|w| w[1].at - w[0].at).collect();
+    assert!(
+        gaps.iter().all(|gap| *gap < Duration::from_millis(1900)),
+        "gaps between requests: {gaps:?}"
+    );
+}

@@ -60,6 +60,10 @@ pub struct LimitOptions {
     pub per_host: usize,
     /// Requests per second per host, if limited.
     pub rate_per_host: Option<f64>,
+    /// The longest a host is held back by what it said (`--max-retry-wait`):
+    /// a pause, pauses merged into one, or the gap a learned or announced
+    /// pace puts between two of its requests.
+    pub max_wait: Duration,
 }
 
 /// Shared by every check of one run.
@@ -87,8 +91,11 @@ struct Host {
     name: String,
     slots: Arc<Semaphore>,
     pacing: Option<DefaultDirectRateLimiter>,
-    /// No request to this host before this instant.
-    not_before: Mutex<Option<Instant>>,
+    /// The host's pause: since when, and no request to it before when.
+    pause: Mutex<Option<Pause>>,
+    /// The longest gap a learned or announced pace puts between two
+    /// requests: [`MAX_SPACING`], or `--max-retry-wait` if shorter.
+    max_spacing: Duration,
     /// The host has sent a response (any status) in this run.
     answered: AtomicBool,
     /// URLs whose HEAD was answered wrongly and GET rightly.
@@ -101,6 +108,14 @@ struct Host {
     /// When the host's state was made: just before its first request.
     created: Instant,
     pace: Mutex<Pace>,
+}
+
+/// A host held back because it said 429 or 503 (or that its quota is
+/// spent).
+#[derive(Debug, Clone, Copy)]
+struct Pause {
+    since: Instant,
+    until: Instant,
 }
 
 /// How many requests the host takes at once now.
@@ -247,7 +262,7 @@ impl Host {
         };
         let now = Instant::now();
         if let Some(last) = pace.last_turn {
-            let at = last + Duration::from_secs_f64(1.0 / rate);
+            let at = last + Duration::from_secs_f64(1.0 / rate).min(self.max_spacing);
             if at > now {
                 return Some(at);
             }
@@ -258,8 +273,10 @@ impl Host {
 
     /// Whether a 429 or 503 holds this host back now.
     fn held_back(&self) -> Option<Instant> {
-        let not_before = *lock(&self.not_before);
-        not_before.filter(|&at| at > Instant::now())
+        let pause = *lock(&self.pause);
+        pause
+            .map(|pause| pause.until)
+            .filter(|&at| at > Instant::now())
     }
 
     /// Whether a finished request's slot goes to the debt instead of back.
@@ -429,14 +446,24 @@ impl Limits {
     }
 
     /// Holds every request to `host` back for `wait` (from now), because it
-    /// answered 429 or 503. A later deadline already set is kept.
+    /// answered 429 or 503. A later deadline already set is kept, and
+    /// answers that come during a pause extend it, but never past
+    /// `max_wait` from its start: a burst of answers is one pause.
     pub fn back_off(&self, host: &str, wait: Duration) {
         let host = self.host(host);
-        let until = Instant::now() + wait;
-        let mut not_before = lock(&host.not_before);
-        if not_before.is_none_or(|at| at < until) {
-            *not_before = Some(until);
-        }
+        let max_wait = self.inner.options.max_wait;
+        let now = Instant::now();
+        let mut pause = lock(&host.pause);
+        *pause = Some(match *pause {
+            Some(Pause { since, until }) if until > now => Pause {
+                since,
+                until: until.max((now + wait).min(since + max_wait)),
+            },
+            _ => Pause {
+                since: now,
+                until: now + wait.min(max_wait),
+            },
+        });
     }
 
     fn host(&self, name: &str) -> Arc<Host> {
@@ -448,7 +475,8 @@ impl Limits {
             name: name.to_string(),
             slots: Arc::new(Semaphore::new(self.inner.options.per_host)),
             pacing: self.inner.options.rate_per_host.and_then(pacing),
-            not_before: Mutex::new(None),
+            pause: Mutex::new(None),
+            max_spacing: MAX_SPACING.min(self.inner.options.max_wait),
             answered: AtomicBool::new(false),
             wrong_heads: AtomicU32::new(0),
             slowed: AtomicBool::new(false),
@@ -504,6 +532,7 @@ mod tests {
             concurrency,
             per_host,
             rate_per_host: None,
+            max_wait: Duration::from_secs(60),
         })
     }
 
@@ -658,6 +687,33 @@ mod tests {
         tokio::time::advance(MAX_SPACING).await;
         assert_eq!(sends(&limits, "api.test", 3).await[2], Duration::ZERO);
         assert_eq!(sends(&limits, "other.test", 3).await[2], Duration::ZERO);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_pause_or_pace_outlasts_the_max_wait() {
+        let limits = Limits::new(LimitOptions {
+            concurrency: 64,
+            per_host: 8,
+            rate_per_host: None,
+            max_wait: Duration::from_secs(1),
+        });
+        // Answers during a pause extend it, but not past max_wait from its
+        // start.
+        let start = Instant::now();
+        limits.back_off("busy.test", Duration::from_secs(1));
+        tokio::time::advance(Duration::from_millis(600)).await;
+        limits.back_off("busy.test", Duration::from_secs(1));
+        let _first = limits.acquire("busy.test").await;
+        assert_eq!(Instant::now() - start, Duration::from_secs(1));
+        // An announced quota low for an hour spaces the host by max_wait at
+        // most (MAX_SPACING, 4 s, would be the gap otherwise).
+        let quota = Quota {
+            remaining: 2,
+            reset: Duration::from_secs(3600),
+        };
+        limits.acquire("api.test").await.answered(200, Some(quota));
+        let at = sends(&limits, "api.test", 2).await;
+        assert_eq!(at[1] - at[0], Duration::from_secs(1));
     }
 
     #[tokio::test]

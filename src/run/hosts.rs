@@ -366,7 +366,10 @@ mod tests {
         let mut queues = HostQueues::new(8);
         let dead = queue(&mut queues, "dead", 0..3);
         assert_eq!(started(&mut queues).len(), 1);
-        let settled = queues.done(check(dead), HostNews::Unreachable("connection refused".into()));
+        let settled = queues.done(
+            check(dead),
+            HostNews::Unreachable("connection refused".into()),
+        );
         let indexes: Vec<u64> = settled.iter().map(|t| t.index).collect();
         assert_eq!(indexes, [1, 2]);
         assert!(settled.iter().all(|t| matches!(
@@ -385,7 +388,8 @@ mod tests {
         queue(&mut queues, "h", 0..2);
         assert_eq!(started(&mut queues).len(), 2);
         assert!(
-            queues.done(check(h), HostNews::Unreachable("timeout".into()))
+            queues
+                .done(check(h), HostNews::Unreachable("timeout".into()))
                 .is_empty()
         );
         assert!(queues.push(h, target(9)).is_none());
@@ -419,11 +423,26 @@ mod tests {
         // The first check timed out without an answer: one probe, not more.
         let silent = HostNews::Silent("timeout after 2s".into());
         assert!(queues.done(check(h), silent.clone()).is_empty());
-        assert_eq!(started_turns(&mut queues), [(Turn { host: h, probe: true }, 1)]);
+        assert_eq!(
+            started_turns(&mut queues),
+            [(
+                Turn {
+                    host: h,
+                    probe: true
+                },
+                1
+            )]
+        );
         // The probe answered: the host runs at its limit.
         assert!(
             queues
-                .done(Turn { host: h, probe: true }, HostNews::Answered)
+                .done(
+                    Turn {
+                        host: h,
+                        probe: true
+                    },
+                    HostNews::Answered
+                )
                 .is_empty()
         );
         assert_eq!(started(&mut queues), [(h, 2), (h, 3), (h, 4)]);
@@ -459,13 +478,28 @@ mod tests {
         queues.silent("nowhere");
         assert!(started(&mut queues).is_empty());
         queues.silent("h");
-        assert_eq!(started_turns(&mut queues), [(Turn { host: h, probe: true }, 1)]);
+        assert_eq!(
+            started_turns(&mut queues),
+            [(
+                Turn {
+                    host: h,
+                    probe: true
+                },
+                1
+            )]
+        );
         // The first check ends silent while the probe is out: nothing more
         // goes, and the host is not condemned on it.
         let silent = HostNews::Silent("timeout after 20s".into());
         assert!(queues.done(check(h), silent).is_empty());
         assert!(started(&mut queues).is_empty());
-        queues.done(Turn { host: h, probe: true }, HostNews::Answered);
+        queues.done(
+            Turn {
+                host: h,
+                probe: true,
+            },
+            HostNews::Answered,
+        );
         assert_eq!(started(&mut queues), [(h, 2), (h, 3)]);
         queues.done(check(other), HostNews::Answered);
     }

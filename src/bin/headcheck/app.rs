@@ -239,6 +239,7 @@ fn checker(args: &Args, capture: Vec<HeaderName>) -> anyhow::Result<Checker> {
         concurrency: args.concurrency as usize,
         per_host: args.per_host as usize,
         rate_per_host: args.rate_per_host,
+        max_wait: args.max_retry_wait,
     });
     Ok(Checker::new(options, limits)?)
 }
