@@ -283,6 +283,23 @@ fn a_mistyped_scheme_fails_the_run_with_a_hint() {
 }
 
 #[test]
+fn a_host_and_port_without_a_scheme_is_a_usage_error_with_the_url_meant() {
+    for (arg, meant) in [
+        ("127.0.0.1:8080/x", "http://127.0.0.1:8080/x"),
+        ("localhost:8080/x", "http://localhost:8080/x"),
+    ] {
+        let (_, stderr, code) = run(&[arg]);
+        assert_eq!(code, 2, "{arg}: {stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "{arg}: no such file; to check it as a URL, give its scheme: {meant}"
+            )),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
 fn a_latin1_byte_in_a_list_is_percent_encoded_as_it_is() {
     let server = ok_server();
     let mut file = tempfile::NamedTempFile::new().unwrap();

@@ -169,7 +169,11 @@ pub fn did_you_mean(text: &str) -> Option<String> {
         if let Some(fixed) = nearly_http(&scheme) {
             return (!rest.is_empty()).then(|| format!("{fixed}://{rest}"));
         }
-        // `example.com:8080/x` parses as the scheme `example.com`.
+        // `example.com:8080/x` parses as the scheme `example.com`, and
+        // `localhost:8080/x` as `localhost`.
+        if let Some(fixed) = missing_scheme(text) {
+            return Some(fixed);
+        }
         return looks_like_host(&scheme).then(|| format!("https://{text}"));
     }
     let host = text.split(['/', '?', '#']).next().unwrap_or_default();
@@ -177,6 +181,23 @@ pub fn did_you_mean(text: &str) -> Option<String> {
         let slash = if text.len() == host.len() { "/" } else { "" };
         format!("https://{text}{slash}")
     })
+}
+
+/// The URL meant by a host and port given without a scheme: `http://` for
+/// a local one (`localhost:8080/x`, `127.0.0.1:8080/x`, where a
+/// development server listens), `https://` for a name
+/// (`example.com:8443/x`); `None` for anything else.
+pub fn missing_scheme(text: &str) -> Option<String> {
+    let authority = text.split(['/', '?', '#']).next().unwrap_or_default();
+    let (host, port) = authority.rsplit_once(':')?;
+    if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::Ipv4Addr>().is_ok() {
+        Some(format!("http://{text}"))
+    } else {
+        looks_like_host(host).then(|| format!("https://{text}"))
+    }
 }
 
 /// `http` or `https` when `scheme` is one of them mistyped (an edit or two
@@ -284,6 +305,16 @@ mod tests {
         }
         // Not every invalid entry has a guess.
         assert!(!invalid_with("not a url").contains("did you mean"));
+        assert_eq!(
+            did_you_mean("127.0.0.1:8080/x").as_deref(),
+            Some("http://127.0.0.1:8080/x")
+        );
+        assert_eq!(
+            did_you_mean("localhost:8080/x").as_deref(),
+            Some("http://localhost:8080/x")
+        );
+        assert_eq!(missing_scheme("mailto:a@b.test"), None);
+        assert_eq!(missing_scheme("localhost:x"), None);
         assert!(!invalid_with("foo://a.test/").contains("did you mean"));
     }
 

@@ -29,7 +29,7 @@ mod sitemap_walk;
 mod sitemap_xml;
 mod utf16;
 
-pub use classify::{Filter, SKIPPED_SCHEMES, classify_entry, did_you_mean};
+pub use classify::{Filter, SKIPPED_SCHEMES, classify_entry, did_you_mean, missing_scheme};
 pub use documents::DocumentOptions;
 pub use fetch::Fetcher;
 pub use list::{ListEntry, ListReader, MAX_LINE_BYTES};

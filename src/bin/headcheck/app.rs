@@ -157,11 +157,14 @@ fn inputs(args: &Args) -> anyhow::Result<Vec<Input>> {
         let inputs: Vec<Input> = args.inputs.iter().map(|arg| Input::from_arg(arg)).collect();
         for (arg, input) in args.inputs.iter().zip(&inputs) {
             // `headcheck example.com`: no such file, but a URL without its
-            // scheme.
-            if let Input::File(path) = input
-                && !path.exists()
-                && let Some(url) = input::did_you_mean(arg)
-            {
+            // scheme; so is `localhost:8080/x`, which parses as a URL of
+            // the scheme `localhost`.
+            let meant = match input {
+                Input::File(path) if !path.exists() => input::did_you_mean(arg),
+                Input::Url(_) => input::missing_scheme(arg),
+                _ => None,
+            };
+            if let Some(url) = meant {
                 bail!("{arg}: no such file; to check it as a URL, give its scheme: {url}");
             }
         }
