@@ -100,9 +100,8 @@ impl Client {
                 }) = quota
                 {
                     // Nothing left until the reset: the host's next request
-                    // would be refused.
-                    self.limits
-                        .back_off(host, reset.min(self.options.max_retry_wait));
+                    // would be refused. (The limits cap the pause.)
+                    self.limits.back_off(host, reset);
                 }
                 Ok(response)
             }
