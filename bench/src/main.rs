@@ -11,7 +11,7 @@
 //! `--web` runs the other family instead: the simulated web of many hosts
 //! with latency, dead and hanging hosts, TLS and rate limits (`web.rs`),
 //! judged against the lower bound of the politeness limits, beside lychee
-//! when it is installed; `--only web,dead,big,limited` picks its scenarios. It
+//! when it is installed; `--only web,dead,big,limited,slow` picks its scenarios. It
 //! writes `bench/RESULTS-web.md`.
 
 use std::fmt::Write as _;
@@ -805,6 +805,7 @@ fn web_family(options: &Options, headcheck: &Path, root: &Path) -> Result<(), St
         ("dead", Spec::dead_hosts()),
         ("big", Spec::big_host()),
         ("limited", Spec::rate_limited_hosts()),
+        ("slow", Spec::slow_host()),
     ];
     let dir = std::env::temp_dir().join(format!("headcheck-web-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
@@ -864,7 +865,9 @@ fn web_family(options: &Options, headcheck: &Path, root: &Path) -> Result<(), St
         report,
         "- Lower bound: the most of Σ unavoidable time / 128, the busiest host's Σ / 8, \
          a rate-limited host's requests / its rate, and the longest single wait (a dead \
-         host costs one connect timeout, 10 s; a hanging one, one timeout, 20 s). \
+         host costs one connect timeout, 10 s; a hanging one, one timeout, 20 s). A live \
+         host's Σ is its requests times its latency, plus the set-up of its connections \
+         (up to 8; one round trip each, two with TLS, as the server makes them wait). \
          Median of {} runs{}.",
         options.runs,
         if options.quick {
@@ -981,6 +984,8 @@ fn web_section(plan: &Plan, tools: &[(String, Command)], runs: Vec<Vec<WebRun>>)
     );
     let mut timelines = String::new();
     let mut limited = String::new();
+    let mut spans = String::new();
+    let slowest = plan.slowest_host(&WEB_POLITENESS);
     for ((name, _), mut all) in tools.iter().zip(runs) {
         all.sort_by_key(|run| run.measure.wall);
         let failed = all.iter().any(|run| !run.measure.success);
@@ -1017,6 +1022,28 @@ fn web_section(plan: &Plan, tools: &[(String, Command)], runs: Vec<Vec<WebRun>>)
             .map(|n| format!("{n:.0}"))
             .collect();
         let _ = writeln!(timelines, "- {name}: {}", timeline.join(" "));
+        let span = |host: usize| {
+            run.log
+                .span(host as u32)
+                .map_or("no request".to_string(), |(first, last)| {
+                    let busy: f64 = run
+                        .log
+                        .in_flight(1.0, last, Some(host as u32))
+                        .iter()
+                        .skip(first as usize)
+                        .sum();
+                    format!(
+                        "{first:.1}–{last:.1} s, {:.1} in flight",
+                        busy / (last - first.floor()).max(1.0)
+                    )
+                })
+        };
+        let _ = writeln!(
+            spans,
+            "- {name}: largest host {}; slowest host {}",
+            span(largest),
+            span(slowest)
+        );
         if plan.hosts.iter().any(|h| h.rate.is_some()) {
             let _ = writeln!(limited, "- {name}: {}", limited_429s(plan, &run.log));
         }
@@ -1024,6 +1051,18 @@ fn web_section(plan: &Plan, tools: &[(String, Command)], runs: Vec<Vec<WebRun>>)
     let _ = writeln!(
         text,
         "\nLive requests in flight, mean of each 5 s of the median run:\n\n{timelines}"
+    );
+    let _ = writeln!(
+        text,
+        "From the first request to the last answer of the largest host ({} URLs, {} ms) \
+         and of the host whose own work is the longest ({} URLs, {} ms{}, {:.1} s at the \
+         per-host limit), with the mean of its requests in flight then:\n\n{spans}",
+        plan.hosts[largest].urls,
+        plan.hosts[largest].latency.as_millis(),
+        plan.hosts[slowest].urls,
+        plan.hosts[slowest].latency.as_millis(),
+        if plan.hosts[slowest].tls { ", TLS" } else { "" },
+        plan.host_bounds(&WEB_POLITENESS)[slowest].as_secs_f64(),
     );
     if !limited.is_empty() {
         let _ = writeln!(

@@ -39,8 +39,9 @@ pub struct Spec {
     pub urls: usize,
     /// Host sizes: the host of rank r gets a share ∝ 1 / r^zipf (0: equal).
     pub zipf: f64,
-    /// Sizes of the first hosts, fixed (the rest share the other URLs).
-    pub fixed_sizes: Vec<usize>,
+    /// The first hosts, set rather than drawn (the rest share the other
+    /// URLs).
+    pub fixed: Vec<Fixed>,
     /// Latency per request: log-normal with this median and spread (σ of
     /// its logarithm), capped.
     pub median_latency: Duration,
@@ -72,7 +73,7 @@ impl Spec {
             hosts: 1000,
             urls: 20_000,
             zipf: 1.0,
-            fixed_sizes: Vec::new(),
+            fixed: Vec::new(),
             median_latency: Duration::from_millis(80),
             latency_sigma: 0.9,
             max_latency: Duration::from_secs(2),
@@ -111,7 +112,7 @@ impl Spec {
             hosts: 1001,
             urls: 15_000,
             zipf: 0.0,
-            fixed_sizes: vec![10_000],
+            fixed: vec![Fixed::urls(10_000)],
             dead: 0.0,
             hanging: 0.0,
             rate_limited: 0.0,
@@ -137,16 +138,62 @@ impl Spec {
         }
     }
 
+    /// A web whose length is set by a slow mid-size host and by the global
+    /// limit rather than by its busiest host: the web of issue 19, where a
+    /// host of 83 URLs answers in 2 s over TLS (about 23 s at 8 in flight
+    /// from the start), the largest (2,666 URLs at 40 ms) needs 15 s at 8,
+    /// and the rest, with latencies to 300 ms, keep the global slots busy
+    /// for about as long. Any schedule that starts the slow host late, or
+    /// starves the big one, adds directly to the run.
+    pub fn slow_host() -> Spec {
+        Spec {
+            name: "slow-host mix",
+            seed: 5,
+            zipf: 0.6,
+            fixed: vec![
+                Fixed {
+                    urls: 2_666,
+                    latency: Some(Duration::from_millis(40)),
+                    tls: Some(false),
+                },
+                Fixed {
+                    urls: 83,
+                    latency: Some(Duration::from_secs(2)),
+                    tls: Some(true),
+                },
+            ],
+            max_latency: Duration::from_millis(300),
+            ..Spec::web()
+        }
+    }
+
     /// The same web, `factor` times smaller in URLs (at least one a host).
     pub fn scaled(mut self, factor: usize) -> Spec {
         let factor = factor.max(1);
         self.urls = (self.urls / factor).max(self.hosts);
-        self.fixed_sizes = self
-            .fixed_sizes
-            .iter()
-            .map(|n| (n / factor).max(1))
-            .collect();
+        for host in &mut self.fixed {
+            host.urls = (host.urls / factor).max(1);
+        }
         self
+    }
+}
+
+/// A host set by the scenario: its URLs, and its latency and TLS where set
+/// (else drawn as for the others).
+#[derive(Debug, Clone, Copy)]
+pub struct Fixed {
+    pub urls: usize,
+    pub latency: Option<Duration>,
+    pub tls: Option<bool>,
+}
+
+impl Fixed {
+    pub fn urls(urls: usize) -> Fixed {
+        Fixed {
+            urls,
+            latency: None,
+            tls: None,
+        }
     }
 }
 
@@ -173,6 +220,14 @@ pub struct Host {
     /// many frameworks' limiters do; the others say nothing until 429.
     pub announces: bool,
     pub urls: usize,
+}
+
+impl Host {
+    /// What a new connection costs before its first request is read: a
+    /// round trip, two with TLS (as the server makes it wait).
+    pub fn set_up(&self) -> Duration {
+        self.latency * if self.tls { 2 } else { 1 }
+    }
 }
 
 /// What a URL answers.
@@ -306,11 +361,15 @@ impl Plan {
                 } else {
                     Behaviour::Live
                 };
+                // Drawn for every host, so that setting one leaves the
+                // others' draws as they were.
+                let (tls, latency) = (rng.f64() < spec.tls, latency(&spec, &mut rng));
+                let fixed = spec.fixed.get(i);
                 Host {
                     ip: host_ip(i),
                     behaviour,
-                    tls: rng.f64() < spec.tls,
-                    latency: latency(&spec, &mut rng),
+                    tls: fixed.and_then(|f| f.tls).unwrap_or(tls),
+                    latency: fixed.and_then(|f| f.latency).unwrap_or(latency),
                     rate: limited.contains(&i).then_some(spec.rate),
                     announces: announcing.contains(&i),
                     urls,
@@ -340,33 +399,22 @@ impl Plan {
 
     /// The lower bound on the wall time of any schedule that keeps to
     /// `politeness`, where a dead or hanging host costs one timeout (its
-    /// other URLs then need no request) and every other URL its requests
-    /// times its host's latency.
+    /// other URLs then need no request), every other URL its requests
+    /// times its host's latency, and each connection its set-up.
     pub fn lower_bound(&self, politeness: &Politeness) -> Bound {
-        let mut per_host = vec![Duration::ZERO; self.hosts.len()];
-        let mut requests = vec![0u32; self.hosts.len()];
-        for &(host, kind, _) in &self.urls {
-            let h = &self.hosts[host];
-            if h.behaviour == Behaviour::Live {
-                per_host[host] += h.latency * kind.requests();
-                requests[host] += kind.requests();
-            }
-        }
-        let mut single = Duration::ZERO;
-        for (i, host) in self.hosts.iter().enumerate() {
-            let wait = match host.behaviour {
-                Behaviour::Live => continue,
-                Behaviour::NoAccept => politeness.connect_timeout,
-                Behaviour::Hanging => politeness.timeout,
-            };
-            per_host[i] = wait;
-            single = single.max(wait);
-        }
-        let total: Duration = per_host.iter().sum();
-        let busiest_host = per_host
+        let (per_host, requests) = self.host_work(politeness);
+        let single = self
+            .hosts
             .iter()
-            .zip(&self.hosts)
-            .map(|(sum, host)| *sum / (politeness.per_host.min(host.urls.max(1)) as u32))
+            .zip(&per_host)
+            .filter(|(host, _)| host.behaviour != Behaviour::Live)
+            .map(|(_, &wait)| wait)
+            .max()
+            .unwrap_or_default();
+        let total: Duration = per_host.iter().sum();
+        let busiest_host = self
+            .host_bounds(politeness)
+            .into_iter()
             .max()
             .unwrap_or_default();
         let rate = self
@@ -380,7 +428,10 @@ impl Plan {
             .urls
             .iter()
             .filter(|(host, ..)| self.hosts[*host].behaviour == Behaviour::Live)
-            .map(|&(host, kind, _)| self.hosts[host].latency * kind.requests())
+            .map(|&(host, kind, _)| {
+                let host = &self.hosts[host];
+                host.set_up() + host.latency * kind.requests()
+            })
             .max()
             .unwrap_or_default();
         Bound {
@@ -389,6 +440,54 @@ impl Plan {
             rate,
             single: single.max(longest_url),
         }
+    }
+
+    /// Each host's unavoidable time (its URLs' requests times its latency,
+    /// and the set-up of as many connections as it may have requests in
+    /// flight; a dead or hanging host's one timeout) and its requests.
+    fn host_work(&self, politeness: &Politeness) -> (Vec<Duration>, Vec<u32>) {
+        let mut per_host = vec![Duration::ZERO; self.hosts.len()];
+        let mut requests = vec![0u32; self.hosts.len()];
+        for &(host, kind, _) in &self.urls {
+            let h = &self.hosts[host];
+            if h.behaviour == Behaviour::Live {
+                per_host[host] += h.latency * kind.requests();
+                requests[host] += kind.requests();
+            }
+        }
+        for (i, host) in self.hosts.iter().enumerate() {
+            per_host[i] = match host.behaviour {
+                Behaviour::Live => {
+                    let connections = politeness.per_host.min(host.urls.max(1)) as u32;
+                    per_host[i] += host.set_up() * connections;
+                    continue;
+                }
+                Behaviour::NoAccept => politeness.connect_timeout,
+                Behaviour::Hanging => politeness.timeout,
+            };
+        }
+        (per_host, requests)
+    }
+
+    /// Each host's least time under the per-host limit: its unavoidable
+    /// time over the checks it may run at once.
+    pub fn host_bounds(&self, politeness: &Politeness) -> Vec<Duration> {
+        let (per_host, _) = self.host_work(politeness);
+        per_host
+            .iter()
+            .zip(&self.hosts)
+            .map(|(sum, host)| *sum / (politeness.per_host.min(host.urls.max(1)) as u32))
+            .collect()
+    }
+
+    /// The index of the live host whose own work under the per-host limit
+    /// is the longest.
+    pub fn slowest_host(&self, politeness: &Politeness) -> usize {
+        let bounds = self.host_bounds(politeness);
+        (0..self.hosts.len())
+            .filter(|&h| self.hosts[h].behaviour == Behaviour::Live)
+            .max_by_key(|&h| (bounds[h], std::cmp::Reverse(h)))
+            .unwrap_or(0)
     }
 
     /// The index of the host with the most URLs.
@@ -403,21 +502,21 @@ impl Plan {
 /// URLs left over shared by a Zipf-like weight (rounded down, the largest
 /// host taking the remainder), adding up to `spec.urls` exactly.
 fn sizes(spec: &Spec) -> Vec<usize> {
-    let fixed: usize = spec.fixed_sizes.iter().sum();
-    let rest = spec.hosts.saturating_sub(spec.fixed_sizes.len());
+    let fixed: usize = spec.fixed.iter().map(|host| host.urls).sum();
+    let rest = spec.hosts.saturating_sub(spec.fixed.len());
     let weights: Vec<f64> = (0..rest)
         .map(|r| 1.0 / ((r + 1) as f64).powf(spec.zipf))
         .collect();
     let sum: f64 = weights.iter().sum();
     let spare = spec.urls.saturating_sub(fixed).saturating_sub(rest);
-    let mut sizes: Vec<usize> = spec.fixed_sizes.clone();
+    let mut sizes: Vec<usize> = spec.fixed.iter().map(|host| host.urls).collect();
     sizes.extend(
         weights
             .iter()
             .map(|w| 1 + (w / sum * spare as f64).floor() as usize),
     );
     let total: usize = sizes.iter().sum();
-    if let Some(largest) = sizes.get_mut(spec.fixed_sizes.len()) {
+    if let Some(largest) = sizes.get_mut(spec.fixed.len()) {
         *largest += spec.urls.saturating_sub(total);
     }
     sizes
@@ -488,6 +587,14 @@ impl RunLog {
             }
         }
         busy.iter().map(|b| b / bucket).collect()
+    }
+
+    /// When `host` got its first request and sent its last answer.
+    pub fn span(&self, host: u32) -> Option<(f64, f64)> {
+        let records = self.records.iter().filter(|r| r.host == host);
+        let first = records.clone().map(|r| r.arrived).min_by(f64::total_cmp)?;
+        let last = records.map(|r| r.answered).max_by(f64::total_cmp)?;
+        Some((first, last))
     }
 
     /// The 99th percentile and the largest lateness, in seconds: how far
@@ -666,7 +773,7 @@ async fn accept(
         let (state, shared, tls) = (Arc::clone(&state), Arc::clone(&shared), tls.clone());
         tokio::spawn(async move {
             // A new connection costs a round trip (two with TLS) before the
-            // first request can be read.
+            // first request can be read, as `Host::set_up` tells the bound.
             let handshakes = if tls.is_some() { 2 } else { 1 };
             tokio::time::sleep(state.latency * handshakes).await;
             match tls {
@@ -839,6 +946,31 @@ mod tests {
         let bound = plan.lower_bound(&politeness);
         assert_eq!(bound.single, Duration::from_secs(10));
         assert!(bound.value() >= bound.total);
+    }
+
+    #[test]
+    fn the_slow_host_mix_is_bound_by_its_slow_host_and_the_global_limit() {
+        let plan = Plan::new(Spec::slow_host());
+        let politeness = Politeness {
+            concurrency: 128,
+            per_host: 8,
+            timeout: Duration::from_secs(20),
+            connect_timeout: Duration::from_secs(10),
+        };
+        let bound = plan.lower_bound(&politeness);
+        let hosts = plan.host_bounds(&politeness);
+        assert_eq!(
+            plan.slowest_host(&politeness),
+            1,
+            "the slow mid-size host sets the per-host bound"
+        );
+        assert_eq!(plan.hosts[1].urls, 83);
+        assert!(plan.hosts[1].tls);
+        assert_eq!(plan.largest_host(), 0);
+        assert_eq!(bound.value(), bound.busiest_host.max(bound.total));
+        let (slow, global) = (bound.busiest_host.as_secs_f64(), bound.total.as_secs_f64());
+        assert!(global > 0.75 * slow && global < 1.25 * slow, "{bound:?}");
+        assert!(hosts[0] < bound.busiest_host.mul_f64(0.8), "{bound:?}");
     }
 
     #[test]

@@ -16,6 +16,13 @@
 //! URL waiting for a slow, rate-limited, backing-off or hanging host never
 //! holds a global slot for long, and never starves the other hosts.
 //!
+//! The requests waiting at their host (steps 1 to 3) and the stalled ones
+//! are counted as parked ([`Limits::parked`]), and the run is told each
+//! time one parks ([`Limits::parking`]): it starts about `-c` checks plus
+//! the parked ones, so that the global slots stay busy while few checks
+//! queue for them, and its own ranking of hosts, not the order checks
+//! reached this queue, decides who gets the next free slot.
+//!
 //! A host that answers 429 or 503 is asked more slowly: its backoff holds
 //! every URL of the host (answers of one burst share one pause, the latest
 //! deadline), and the first such answer of a burst halves the host's
@@ -25,7 +32,10 @@
 //! its calm answers so far at the first burst (that rate includes the
 //! allowance a rate limiter grants at first), and at each later burst the
 //! rate of its calm answers since the first one, pauses included, which is
-//! the rate the host grants over time. Concurrency alone cannot do this: one
+//! the rate the host grants over time. Both rates are over the time the host
+//! was being asked (a request of it waiting or in flight), not the run's: a
+//! host the run left alone while other hosts went first has not shown that
+//! it is slow. Concurrency alone cannot do this: one
 //! request at a time to a host 40 ms away is 25 requests a second. Once the
 //! concurrency is back, the rate grows by an eighth after every
 //! [`PROBE_AFTER`] calm answers, so a rate learned too low is found again.
@@ -41,12 +51,12 @@
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use governor::{DefaultDirectRateLimiter, RateLimiter};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::time::Instant;
 
 use super::quota::Quota;
@@ -84,6 +94,34 @@ struct Inner {
     /// Where the names of hosts that have never answered go when one of
     /// their requests stalls, once the run asks for them.
     silent: Mutex<Option<mpsc::UnboundedSender<String>>>,
+    parking: Arc<Parking>,
+}
+
+/// Requests that wait at their host or have stalled: they hold no global
+/// slot and wait for none.
+#[derive(Debug, Default)]
+struct Parking {
+    parked: AtomicUsize,
+    /// Told each time a request parks.
+    news: Notify,
+}
+
+/// Held while one request is parked.
+#[derive(Debug)]
+struct Parked(Arc<Parking>);
+
+impl Parked {
+    fn new(parking: &Arc<Parking>) -> Parked {
+        parking.parked.fetch_add(1, Ordering::Relaxed);
+        parking.news.notify_one();
+        Parked(Arc::clone(parking))
+    }
+}
+
+impl Drop for Parked {
+    fn drop(&mut self) {
+        self.0.parked.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 #[derive(Debug)]
@@ -105,9 +143,60 @@ struct Host {
     slowed: AtomicBool,
     /// Answers neither 429 nor 503, for the rate the host has shown.
     calm_answers: AtomicU32,
-    /// When the host's state was made: just before its first request.
-    created: Instant,
+    /// The time the host has been asked: the rate it has shown is its calm
+    /// answers over this time, not over the run's, in which the run may
+    /// have asked it little (other hosts went first) or not at all.
+    asked: Mutex<Asked>,
     pace: Mutex<Pace>,
+}
+
+/// Time during which a host had a request waiting for its turn or in
+/// flight.
+#[derive(Debug)]
+struct Asked {
+    /// Such requests now.
+    requests: usize,
+    /// Since when there have been some (while `requests` > 0).
+    since: Instant,
+    /// The time with some before `since`.
+    before: Duration,
+}
+
+impl Asked {
+    fn total(&self, now: Instant) -> Duration {
+        match self.requests {
+            0 => self.before,
+            _ => self.before + now.saturating_duration_since(self.since),
+        }
+    }
+}
+
+/// Held from the moment a request asks for its turn at a host until it is
+/// answered (or given up): the host is being asked.
+#[derive(Debug)]
+struct Asking(Arc<Host>);
+
+impl Asking {
+    fn new(host: &Arc<Host>) -> Asking {
+        let mut asked = lock(&host.asked);
+        if asked.requests == 0 {
+            asked.since = Instant::now();
+        }
+        asked.requests += 1;
+        drop(asked);
+        Asking(Arc::clone(host))
+    }
+}
+
+impl Drop for Asking {
+    fn drop(&mut self) {
+        let mut asked = lock(&self.0.asked);
+        asked.requests -= 1;
+        if asked.requests == 0 {
+            let since = asked.since;
+            asked.before += since.elapsed();
+        }
+    }
 }
 
 /// A host held back because it said 429 or 503 (or that its quota is
@@ -129,9 +218,10 @@ struct Pace {
     calm: u32,
     /// When the concurrency was last cut.
     cut_at: Option<Instant>,
-    /// The first cut, and the calm answers counted then: the start of the
-    /// window over which the host's rate is measured.
-    first_cut: Option<(Instant, u32)>,
+    /// The first cut: the time the host had been asked then, and the calm
+    /// answers counted then; the start of the window over which the host's
+    /// rate is measured.
+    first_cut: Option<(Duration, u32)>,
     /// Requests per second the host is asked at, once it has cut.
     rate: Option<f64>,
     /// Requests per second its latest announced quota allows, while that
@@ -177,12 +267,13 @@ impl Host {
         let now = Instant::now();
         pace.cut_at = Some(now);
         let calm = self.calm_answers.load(Ordering::Relaxed);
+        let asked = lock(&self.asked).total(now);
         let shown = match pace.first_cut {
             None => {
-                pace.first_cut = Some((now, calm));
-                rate_of(calm, now - self.created) / 2.0
+                pace.first_cut = Some((asked, calm));
+                rate_of(calm, asked) / 2.0
             }
-            Some((at, before)) => rate_of(calm - before, now - at),
+            Some((at, before)) => rate_of(calm - before, asked.saturating_sub(at)),
         };
         let rate = pace.rate.map_or(shown, |rate| rate.min(shown));
         pace.rate = Some(rate.max(1.0 / MAX_SPACING.as_secs_f64()));
@@ -299,7 +390,9 @@ pub struct Permit {
     slot: Option<OwnedSemaphorePermit>,
     /// The global slot, traded for a stall slot when the request stalls.
     global: Option<OwnedSemaphorePermit>,
-    stalled: Option<OwnedSemaphorePermit>,
+    stalled: Option<(OwnedSemaphorePermit, Parked)>,
+    /// Dropped after the host's slot is given back (fields drop in order).
+    _asking: Asking,
     host: Arc<Host>,
     per_host: usize,
     /// When the request was let go.
@@ -352,6 +445,7 @@ impl Limits {
                 },
                 hosts: Mutex::new(HashMap::new()),
                 silent: Mutex::new(None),
+                parking: Arc::default(),
             }),
         }
     }
@@ -359,17 +453,31 @@ impl Limits {
     /// Waits for the right to send one request to `host`.
     pub async fn acquire(&self, host: &str) -> Permit {
         let host = self.host(host);
-        let host_permit = Arc::clone(&host.slots)
-            .acquire_owned()
-            .await
-            .expect("host semaphores are never closed");
+        let asking = Asking::new(&host);
+        // Parked while it waits at its host, and only if it must wait.
+        let mut parked = None;
+        let mut park = || {
+            parked.get_or_insert_with(|| Parked::new(&self.inner.parking));
+        };
+        let host_permit = match Arc::clone(&host.slots).try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                park();
+                Arc::clone(&host.slots)
+                    .acquire_owned()
+                    .await
+                    .expect("host semaphores are never closed")
+            }
+        };
         // Backoff may be extended by another URL while this one sleeps, or
         // waits for its turn at the host's learned or announced rate.
         loop {
             while let Some(at) = host.held_back() {
+                park();
                 tokio::time::sleep_until(at).await;
             }
             if let Some(at) = host.take_turn() {
+                park();
                 tokio::time::sleep_until(at).await;
                 continue;
             }
@@ -377,9 +485,13 @@ impl Limits {
                 break;
             }
         }
-        if let Some(pacing) = &host.pacing {
+        if let Some(pacing) = &host.pacing
+            && pacing.check().is_err()
+        {
+            park();
             pacing.until_ready().await;
         }
+        drop(parked);
         let global = Arc::clone(&self.inner.global)
             .acquire_owned()
             .await
@@ -388,6 +500,7 @@ impl Limits {
             slot: Some(host_permit),
             global: Some(global),
             stalled: None,
+            _asking: asking,
             host,
             per_host: self.inner.options.per_host,
             sent: Instant::now(),
@@ -409,7 +522,7 @@ impl Limits {
         }
         match Arc::clone(&self.inner.stalled).try_acquire_owned() {
             Ok(stalled) => {
-                permit.stalled = Some(stalled);
+                permit.stalled = Some((stalled, Parked::new(&self.inner.parking)));
                 permit.global = None;
                 true
             }
@@ -426,6 +539,25 @@ impl Limits {
         let (sender, receiver) = mpsc::unbounded_channel();
         *lock(&self.inner.silent) = Some(sender);
         receiver
+    }
+
+    /// Requests in `-c` at most at once.
+    pub fn concurrency(&self) -> usize {
+        self.inner.options.concurrency
+    }
+
+    /// Requests parked now: waiting at their host (its slots, its pause,
+    /// its pace) or stalled, so holding no global slot and waiting for
+    /// none.
+    pub fn parked(&self) -> usize {
+        self.inner.parking.parked.load(Ordering::Relaxed)
+    }
+
+    /// Completes after a request has parked since the last time it
+    /// completed (at once if one has), so that the run can start another
+    /// check in its place.
+    pub async fn parking(&self) {
+        self.inner.parking.news.notified().await;
     }
 
     /// Whether `host` has sent any response in this run.
@@ -481,7 +613,11 @@ impl Limits {
             wrong_heads: AtomicU32::new(0),
             slowed: AtomicBool::new(false),
             calm_answers: AtomicU32::new(0),
-            created: Instant::now(),
+            asked: Mutex::new(Asked {
+                requests: 0,
+                since: Instant::now(),
+                before: Duration::ZERO,
+            }),
             pace: Mutex::new(Pace {
                 allowed: self.inner.options.per_host,
                 debt: 0,
@@ -606,15 +742,22 @@ mod tests {
         at
     }
 
+    /// Sends `n` requests to `host` one after the other, each answered 200
+    /// after `took`.
+    async fn sends_taking(limits: &Limits, host: &str, n: usize, took: Duration) {
+        for _ in 0..n {
+            let permit = limits.acquire(host).await;
+            tokio::time::advance(took).await;
+            permit.answered(200, None);
+        }
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_429_spaces_the_host_by_the_rate_it_has_shown() {
         let limits = limits(64, 8);
         // 20 calm answers in 2 s, then a 429: the host has shown 10/s,
         // allowance included, so it is asked at half that.
-        for _ in 0..20 {
-            limits.acquire("busy.test").await.answered(200, None);
-            tokio::time::advance(Duration::from_millis(100)).await;
-        }
+        sends_taking(&limits, "busy.test", 20, Duration::from_millis(100)).await;
         limits.acquire("busy.test").await.answered(429, None);
         let at = sends(&limits, "busy.test", 3).await;
         assert_eq!(at[1] - at[0], Duration::from_millis(200));
@@ -622,22 +765,36 @@ mod tests {
         // Other hosts are not spaced.
         assert_eq!(sends(&limits, "calm.test", 3).await[2], Duration::ZERO);
 
-        // A later burst measures from the first: 3 (above) + 2 calm answers
-        // in the 1.25 s since it is 4/s.
-        tokio::time::sleep(Duration::from_millis(450)).await;
-        let later = sends(&limits, "busy.test", 2).await;
-        assert_eq!(later[1] - later[0], Duration::from_millis(200));
+        // A later burst measures from the first, over the time the host was
+        // asked, waits for its pace included: 3 (above, in 0.4 s) + 3 calm
+        // answers of 300 ms (the first after a wait of 0.2 s) in the 1.5 s
+        // since, is 4/s.
+        sends_taking(&limits, "busy.test", 3, Duration::from_millis(300)).await;
         limits.acquire("busy.test").await.answered(503, None);
         let at = sends(&limits, "busy.test", 2).await;
         assert_eq!(at[1] - at[0], Duration::from_millis(250));
     }
 
     #[tokio::test(start_paused = true)]
+    async fn the_rate_shown_leaves_out_the_time_the_host_was_not_asked() {
+        let limits = limits(64, 8);
+        // 20 calm answers of 100 ms each, one every second: the run asked
+        // the host little (other hosts went first), which says nothing of
+        // the rate it grants. Over the 2 s it was asked it showed 10/s.
+        for _ in 0..20 {
+            sends_taking(&limits, "busy.test", 1, Duration::from_millis(100)).await;
+            tokio::time::advance(Duration::from_millis(900)).await;
+        }
+        limits.acquire("busy.test").await.answered(429, None);
+        let at = sends(&limits, "busy.test", 2).await;
+        assert_eq!(at[1] - at[0], Duration::from_millis(200));
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_learned_rate_grows_back_once_the_slots_are_back() {
         let limits = limits(64, 2);
-        limits.acquire("busy.test").await.answered(200, None);
-        tokio::time::advance(Duration::from_millis(100)).await;
         // One calm answer in 100 ms, halved: 5/s, one slot of two.
+        sends_taking(&limits, "busy.test", 1, Duration::from_millis(100)).await;
         limits.acquire("busy.test").await.answered(429, None);
         let before = sends(&limits, "busy.test", 2).await;
         assert_eq!(before[1] - before[0], Duration::from_millis(200));
@@ -734,6 +891,41 @@ mod tests {
         drop(first);
         assert!(limits.stall(&mut third));
         assert_eq!(limits.inner.global.available_permits(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn requests_waiting_at_their_host_or_stalled_are_parked_and_told() {
+        let limits = limits(4, 1);
+        // Going straight through parks nothing.
+        let mut held = limits.acquire("a.test").await;
+        assert_eq!(limits.parked(), 0);
+        // Waiting for the host's one slot parks, and says so.
+        let waiting = tokio::spawn({
+            let limits = limits.clone();
+            async move { limits.acquire("a.test").await }
+        });
+        limits.parking().await;
+        assert_eq!(limits.parked(), 1);
+        // Given the slot, it waits for the global one no more: not parked.
+        drop(held);
+        held = waiting.await.unwrap();
+        assert_eq!(limits.parked(), 0);
+        // A stall parks it while it stalls.
+        assert!(limits.stall(&mut held));
+        limits.parking().await;
+        assert_eq!(limits.parked(), 1);
+        drop(held);
+        assert_eq!(limits.parked(), 0);
+        // So does a pause: a request waiting for it is parked until it ends.
+        limits.back_off("b.test", Duration::from_secs(1));
+        let paused = tokio::spawn({
+            let limits = limits.clone();
+            async move { limits.acquire("b.test").await }
+        });
+        limits.parking().await;
+        assert_eq!(limits.parked(), 1);
+        drop(paused.await.unwrap());
+        assert_eq!(limits.parked(), 0);
     }
 
     #[test]

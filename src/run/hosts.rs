@@ -14,9 +14,15 @@
 //!   unreachable: its waiting and later URLs are given back at once, as
 //!   rows that say so, without a request.
 //!
-//! When the run's slots are the limit, the host with the most targets
-//! waiting goes first (longest work first), so that a large host runs at its
-//! limit from the start instead of becoming the tail of the run.
+//! When the run's slots are the limit, a host that has not answered yet
+//! goes first: its first check is what tells how long its others take, or
+//! that it is dead or hanging and costs a timeout, and the first checks of
+//! all hosts are a small part of a run. Then the host with the longest work
+//! left: its waiting targets, `per_host` at a time, times the time its
+//! checks have taken. So a large host, or a slow one, runs at its limit from
+//! the start instead of becoming the tail of the run (longest work first,
+//! which keeps a run close to its shortest length), and a host of 83 URLs
+//! of 2 s each goes before one of 300 URLs of 10 ms.
 //!
 //! A "host" here is the authority, `host:port`: a closed port says nothing of
 //! the host's other ports. Hosts and their fates are kept for the run: they
@@ -24,6 +30,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::time::Duration;
 
 use url::{Position, Url};
 
@@ -42,17 +49,19 @@ pub struct Turn {
 }
 
 /// Targets waiting for their host's turn, and the hosts whose turn it may
-/// be: the host with the most targets waiting first (so that a large host
-/// runs at its limit from the start instead of becoming the tail of the
-/// run), hosts with as many taking turns.
+/// be: hosts not yet heard from first, then the host with the longest work
+/// left (so that a large or slow host runs at its limit from the start
+/// instead of becoming the tail of the run), hosts with as much taking
+/// turns.
 pub struct HostQueues {
     per_host: usize,
     ids: HashMap<String, HostId>,
     queues: Vec<HostQueue>,
     /// Hosts with waiting targets and room to run one more, each at most
-    /// once, by (most waiting, first in). "Most" is by powers of two, so
-    /// that a host's key changes only when its queue doubles or halves, not
-    /// with every URL (hosts within a factor of two take turns).
+    /// once, by (not heard from, or longest work left; first in). The work
+    /// is on a scale of quarter octaves ([`rank`]), so that a host's key
+    /// changes only when its work grows or shrinks by a quarter or so, not
+    /// with every URL (hosts within that take turns).
     ready: BTreeSet<(Reverse<u32>, u64, HostId)>,
     /// Orders hosts with as many waiting targets.
     turn: u64,
@@ -72,6 +81,9 @@ struct HostQueue {
     probe: Probe,
     /// The host's name in `warming`, while it is there.
     warming: Option<Box<str>>,
+    /// The time its answered checks have taken, weighting recent ones, in
+    /// microseconds (0 before the first).
+    took_us: u64,
 }
 
 /// The probe of a host that has not answered: one more URL sent while (or
@@ -185,6 +197,20 @@ impl HostQueues {
         }
     }
 
+    /// A check of host `id` that its host answered took `took` (its
+    /// requests, not its waits): what the host's next checks are expected
+    /// to take. Call before [`done`](Self::done), which ranks the host anew.
+    pub fn took(&mut self, id: HostId, took: Duration) {
+        let sample = u64::try_from(took.as_micros()).unwrap_or(u64::MAX).max(1);
+        let Some(queue) = self.queues.get_mut(id) else {
+            return;
+        };
+        queue.took_us = match queue.took_us {
+            0 => sample,
+            mean => (mean * 3 + sample) / 4,
+        };
+    }
+
     /// A check of `turn` finished with `news` of its host. Returns the
     /// targets that no longer need a request: all that waited for a host
     /// found unreachable.
@@ -253,8 +279,11 @@ impl HostQueues {
     fn reconsider(&mut self, id: HostId) {
         let queue = &mut self.queues[id];
         let wanted = !queue.waiting.is_empty() && queue.has_room(self.per_host);
-        // The bit length of the queue's length: 1, 2–3, 4–7, …
-        let size = Reverse(usize::BITS - queue.waiting.len().leading_zeros());
+        let size = Reverse(match (&queue.fate, queue.took_us) {
+            (None, _) => NOT_HEARD_FROM,
+            (_, 0) => rank(queue.waiting.len(), self.per_host, TYPICAL_US),
+            (_, took) => rank(queue.waiting.len(), self.per_host, took),
+        });
         match queue.ready {
             Some((old, _)) if wanted && old == size => {}
             Some((old, turn)) => {
@@ -274,6 +303,29 @@ impl HostQueues {
             None => {}
         }
     }
+}
+
+/// The time a check of a host is taken to need when none has been timed: a
+/// typical web page's answer.
+const TYPICAL_US: u64 = 100_000;
+
+/// The rank of a host not heard from yet: above any work.
+const NOT_HEARD_FROM: u32 = u32::MAX;
+
+/// A host's work left on a scale of quarter octaves: `waiting` checks,
+/// `per_host` at a time, of `took_us` each. Each step is a quarter more
+/// work than the one below (1, 1.25, 1.5, 1.75, 2, …).
+fn rank(waiting: usize, per_host: usize, took_us: u64) -> u32 {
+    let rounds = waiting.div_ceil(per_host.max(1)) as u64;
+    let work = rounds.saturating_mul(took_us.max(1));
+    let bits = u64::BITS - work.leading_zeros();
+    // The two bits after the leading one.
+    let quarters = if bits > 2 {
+        (work >> (bits - 3)) & 3
+    } else {
+        0
+    };
+    bits * 4 + quarters as u32
 }
 
 /// The host a URL's check waits for: `host`, or `host:port` when the port
@@ -404,15 +456,57 @@ mod tests {
         let other = warm(&mut queues, "other");
         queue(&mut queues, "small", [0]);
         queue(&mut queues, "big", 10..16);
-        queue(&mut queues, "other", 20..22);
-        // big (6 waiting) runs to its limit first, then other (2 waiting);
-        // then other and small have one each and take turns.
+        queue(&mut queues, "other", 20..23);
+        // big (6 waiting: 3 rounds of 2) runs to its limit first, then other
+        // (3 waiting: 2 rounds); then other and small have one round each
+        // and take turns, small first in.
         assert_eq!(
             started(&mut queues),
             [(big, 10), (big, 11), (other, 20), (small, 0), (other, 21)]
         );
         queues.done(check(big), HostNews::Answered);
         assert_eq!(started(&mut queues), [(big, 12)]);
+    }
+
+    #[test]
+    fn a_slow_host_goes_before_a_fast_one_with_more_waiting() {
+        let mut queues = HostQueues::new(2);
+        let fast = warm(&mut queues, "fast");
+        let slow = warm(&mut queues, "slow");
+        // Their checks took 5 ms and 2 s.
+        queues.took(fast, Duration::from_millis(5));
+        queues.took(slow, Duration::from_secs(2));
+        queue(&mut queues, "fast", 0..30);
+        queue(&mut queues, "slow", 100..104);
+        // slow: 2 rounds of 2 s; fast: 15 rounds of 5 ms.
+        assert_eq!(
+            started(&mut queues),
+            [(slow, 100), (slow, 101), (fast, 0), (fast, 1)]
+        );
+        // A host not heard from goes before either: its first check tells
+        // how long it takes, or that it is dead.
+        let new = queue(&mut queues, "new", [200, 201]);
+        queues.done(check(slow), HostNews::Answered);
+        queues.done(check(fast), HostNews::Answered);
+        assert_eq!(started(&mut queues), [(new, 200), (slow, 102), (fast, 2)]);
+        // Once it has answered, its work is ranked: one round of a check
+        // never timed, as long as a typical page's, goes after the slow
+        // host's round of 2 s and before the fast host's 13 rounds of 5 ms.
+        queues.done(check(new), HostNews::Answered);
+        queues.done(check(slow), HostNews::Answered);
+        queues.done(check(fast), HostNews::Answered);
+        assert_eq!(started(&mut queues), [(slow, 103), (new, 201), (fast, 3)]);
+    }
+
+    #[test]
+    fn work_is_ranked_by_quarter_octaves() {
+        let ms = |n: u64| n * 1000;
+        assert_eq!(rank(8, 8, ms(100)), rank(1, 8, ms(100)));
+        assert!(rank(9, 8, ms(100)) > rank(8, 8, ms(100)));
+        assert_eq!(rank(1, 8, ms(100)), rank(1, 8, ms(110)));
+        assert!(rank(1, 8, ms(130)) > rank(1, 8, ms(100)));
+        assert!(rank(83, 8, ms(2000)) > rank(2666, 8, ms(40)));
+        assert!(rank(usize::MAX, 1, u64::MAX) > rank(1, 1, 1));
     }
 
     #[test]

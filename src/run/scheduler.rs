@@ -3,8 +3,13 @@
 //! Targets wait in per-host queues (`hosts`), which cost a few hundred bytes
 //! each. A target becomes a task (a running check, which costs more) only
 //! when its host has room (one check until the host has answered, then
-//! `per_host`) and the run has room (`max_tasks`); the host with the most
-//! waiting goes first. So a slow or hanging host holds at most its own few
+//! `per_host`) and the run has room: about as many tasks as global slots
+//! (`-c`), plus those parked at their host or stalled (see
+//! [`crate::check::Limits::parked`]), and never more than `max_tasks`; the
+//! host with the longest work left goes first. So few tasks queue for a
+//! global slot, and the hosts' ranking, not the order in which tasks
+//! reached that queue, decides who gets a free one: a fast host's checks
+//! do not wait behind a slow host's for every request. So a slow or hanging host holds at most its own few
 //! tasks, a dead one a single task for a single timeout (a silent one two:
 //! its first and its probe; its other URLs are then settled at once as
 //! unreachable), and none keeps other hosts' URLs from starting.
@@ -30,6 +35,7 @@
 use std::future::Future;
 use std::io;
 use std::panic::AssertUnwindSafe;
+use std::time::Duration;
 
 use futures::FutureExt;
 use futures::stream::{FuturesUnordered, StreamExt};
@@ -37,7 +43,7 @@ use tokio::sync::mpsc;
 
 use super::hosts::{HostQueues, Turn};
 use super::reorder::Reorder;
-use crate::check::{Checked, Checker};
+use crate::check::{Checked, Checker, HostNews};
 use crate::types::{Error, Outcome, Target, TargetKind, Verdict, text_key};
 
 /// How many read entries may be unfinished (queued for their host, or being
@@ -55,9 +61,14 @@ pub struct RunOptions {
     pub window: usize,
     /// Checks running at once for one host (as `--per-host`).
     pub per_host: usize,
-    /// Checks running at once in all.
+    /// Checks running at once in all, at most (however many are parked).
     pub max_tasks: usize,
 }
+
+/// Tasks started beyond the free global slots, as a share of `-c`: enough
+/// that a slot freed between two requests of one check finds a request
+/// waiting, few enough that a request waits for a slot a short while.
+const AHEAD: usize = 8;
 
 impl Default for RunOptions {
     fn default() -> Self {
@@ -119,10 +130,14 @@ pub async fn run<O: Observer>(
     // its probe. The sender lives in the checker's limits, so this never
     // ends while the run goes on.
     let mut silent = checker.limits().watch_silent_hosts();
+    let limits = checker.limits().clone();
+    let ahead = (limits.concurrency() / AHEAD).max(2);
     tokio::pin!(stop);
 
     loop {
-        while tasks.len() < options.max_tasks.max(1) {
+        let room_for_tasks =
+            (limits.concurrency() + limits.parked() + ahead).min(options.max_tasks);
+        while tasks.len() < room_for_tasks.max(1) {
             let Some((turn, target)) = hosts.next() else {
                 break;
             };
@@ -166,6 +181,9 @@ pub async fn run<O: Observer>(
                         // or cache ever holds a password.
                         outcome.hide_passwords();
                         if let Some(turn) = turn {
+                            if let (HostNews::Answered, Some(ms)) = (&news, outcome.elapsed_ms) {
+                                hosts.took(turn.host, Duration::from_millis(ms));
+                            }
                             for target in hosts.done(turn, news) {
                                 tasks.push(check_caught(checker.clone(), target, None));
                             }
@@ -190,6 +208,8 @@ pub async fn run<O: Observer>(
                 }
             }
             Some(name) = silent.recv() => hosts.silent(&name),
+            // A check parked at its host: another may take its place.
+            () = limits.parking() => {}
             item = targets.recv(), if input_open && room => match item {
                 Some(Ok(target)) => {
                     admitted += 1;
