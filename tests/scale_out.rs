@@ -267,3 +267,69 @@ fn merge_reads_a_report_named_twice_once_and_never_overwrites_one() {
     assert!(stderr.contains("nothing was written"), "{stderr}");
     assert_eq!(std::fs::read(&report).unwrap(), text);
 }
+
+#[test]
+fn rows_that_are_not_urls_are_in_one_shard_and_merge_as_one_run() {
+    let (server, dir, mut args) = small_site();
+    // Two lines too long to read, a directory of Markdown whose link is a
+    // 404, and a document that cannot be read (/proc/self/mem fails with
+    // EIO, even for root).
+    let long = dir.path().join("long.txt");
+    let line = format!(
+        "http://{}:{}/{}",
+        host(0),
+        server.port(),
+        "x".repeat(300_000)
+    );
+    std::fs::write(&long, format!("{line}\n{line}y\n")).unwrap();
+    let docs = dir.path().join("docs");
+    std::fs::create_dir(&docs).unwrap();
+    let link = format!("http://{}:{}/gone/doc", host(3), server.port());
+    std::fs::write(docs.join("a.md"), format!("See [it]({link}).\n")).unwrap();
+    let unreadable = dir.path().join("mem.md");
+    std::os::unix::fs::symlink("/proc/self/mem", &unreadable).unwrap();
+    for path in [&long, &docs, &unreadable] {
+        args.push(path.to_str().unwrap().to_string());
+    }
+
+    let (whole, whole_stderr, whole_code) = run(&args, None);
+    let whole = Csv::parse(&whole);
+    let whole_rows = whole.rows_without("elapsed_ms");
+    assert_eq!(whole_rows.len(), 40 + 2 + 1 + 1, "{whole_stderr}");
+    assert_eq!(
+        whole
+            .col("url")
+            .iter()
+            .filter(|u| **u == "(line too long)")
+            .count(),
+        2
+    );
+    assert_eq!(whole_code, 1);
+
+    let n = 3;
+    let mut paths = Vec::new();
+    for k in 1..=n {
+        let path = dir.path().join(format!("shard-{k}.csv"));
+        let mut sharded = args.clone();
+        sharded.extend(["--shard".into(), format!("{k}/{n}")]);
+        sharded.extend(["-o".into(), path.to_str().unwrap().to_string()]);
+        run(&sharded, None);
+        paths.push(path.to_str().unwrap().to_string());
+    }
+    let mut merge = vec!["merge".to_string()];
+    merge.extend(paths);
+    let (merged, merged_stderr, merged_code) = run(&merge, None);
+    let merged = Csv::parse(&merged);
+    // Each row once (merge orders rows by source, and with several inputs
+    // that is not the run's order).
+    let sorted = |mut rows: Vec<Vec<String>>| {
+        rows.sort();
+        rows
+    };
+    assert_eq!(
+        sorted(merged.rows_without("elapsed_ms")),
+        sorted(whole_rows)
+    );
+    assert_eq!(counts(&merged_stderr), counts(&whole_stderr));
+    assert_eq!(merged_code, whole_code);
+}

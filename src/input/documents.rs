@@ -90,11 +90,8 @@ impl Documents {
         let picked = match overrides(dir, &self.options.globs) {
             Ok(picked) => picked,
             Err(reason) => {
-                return emitter.send(
-                    dir.display().to_string(),
-                    dir.display().to_string(),
-                    TargetKind::Unreadable(reason),
-                );
+                let name = dir.display().to_string();
+                return emitter.admit(&name, name.clone(), TargetKind::Unreadable(reason));
             }
         };
         let by_glob = picked.num_whitelists() > 0;
@@ -109,7 +106,8 @@ impl Documents {
                 Err(error) => {
                     let name = dir.display().to_string();
                     let reason = format!("cannot read: {error}");
-                    if !emitter.send(name.clone(), name, TargetKind::Unreadable(reason)) {
+                    let kind = TargetKind::Unreadable(reason.clone());
+                    if !emitter.admit_place(&reason, &name, name.clone(), kind) {
                         return false;
                     }
                     continue;
@@ -149,7 +147,7 @@ impl Documents {
         let text = match read_text(path) {
             Ok(text) => text,
             Err(reason) => {
-                return emitter.send(name.clone(), name, TargetKind::Unreadable(reason));
+                return emitter.admit(&name, name.clone(), TargetKind::Unreadable(reason));
             }
         };
         let found = links::extract(kind, &text);

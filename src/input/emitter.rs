@@ -1,6 +1,8 @@
 //! The emitter: numbers entries in input order, drops repeats, keeps this
 //! shard's part, and puts known rows (`--resume`, `--cache`) in place of a
-//! check.
+//! check. It is the one door into the run's channel: every entry, a line
+//! too long to read and an unreadable input included, goes through the
+//! repeats and the shard, so that shards merged hold each row once.
 
 use std::sync::Arc;
 
@@ -81,13 +83,34 @@ impl Emitter {
         self.send(text.to_string(), source, kind)
     }
 
+    /// Sends an entry whose text is not what tells it apart (a line too
+    /// long to read says `(line too long)` wherever it is; a directory's
+    /// unreadable entries all name the directory): each `place` once, and
+    /// only in the shard that keeps the text.
+    pub fn admit_place(
+        &mut self,
+        place: &str,
+        text: &str,
+        source: String,
+        kind: TargetKind,
+    ) -> bool {
+        // No entry's text holds a newline: this key is no other entry's.
+        if !self.seen.insert(&format!("{text}\n{place}")) {
+            return true;
+        }
+        if self.shard.is_some_and(|shard| !shard.keeps(&kind, text)) {
+            return true;
+        }
+        self.send(text.to_string(), source, kind)
+    }
+
     /// Ends the stream with an input error (exit status 2). Returns false.
     pub fn fail(&mut self, err: Error) -> bool {
         let _ = self.tx.blocking_send(Err(err));
         false
     }
 
-    pub fn send(&mut self, text: String, source: String, kind: TargetKind) -> bool {
+    fn send(&mut self, text: String, source: String, kind: TargetKind) -> bool {
         let target = Target {
             index: self.next_index,
             text,

@@ -191,11 +191,12 @@ pub fn read_list(name: &str, reader: impl BufRead, emitter: &mut Emitter) -> boo
         let source = format!("{name}:{number}");
         let keep_going = match entry {
             ListEntry::Text(text) => emitter.emit(text, source),
-            ListEntry::TooLong => emitter.send(
-                "(line too long)".to_string(),
-                source,
-                TargetKind::Invalid(format!("line longer than {MAX_LINE_BYTES} bytes")),
-            ),
+            ListEntry::TooLong => {
+                // Every such line says the same: its place tells it apart.
+                let place = source.clone();
+                let kind = TargetKind::Invalid(format!("line longer than {MAX_LINE_BYTES} bytes"));
+                emitter.admit_place(&place, "(line too long)", source, kind)
+            }
         };
         if !keep_going {
             return false;

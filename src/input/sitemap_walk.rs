@@ -216,8 +216,8 @@ impl<'e> Walker<'e> {
 
     /// An `error` row for a sitemap that could not be read.
     fn unreadable(&mut self, sitemap: &str, reason: String) -> bool {
-        self.emitter.send(
-            sitemap.to_string(),
+        self.emitter.admit(
+            sitemap,
             sitemap.to_string(),
             TargetKind::Unreadable(format!("sitemap: {reason}")),
         )
