@@ -274,8 +274,9 @@ fn parse_line(line: &str) -> Option<(String, Entry)> {
     let object = value.as_object()?;
     let key = object.get("url")?.as_str()?.to_string();
     let names = columns::names(&[]);
+    let layout = columns::Layout::of(&names)?;
     // Only ok results are cached; the other columns are this run's.
-    let row = columns::from_cells(&names, &[], |i| match names[i].as_str() {
+    let row = columns::from_cells(&layout, &[], |i| match names[i].as_str() {
         "result" => Cell::Text("ok"),
         name if CACHED_COLUMNS.contains(&name) => json::read_cell(object.get(name)),
         _ => Cell::Empty,

@@ -23,6 +23,9 @@ pub struct Resumed {
     /// Headers this run captures that the report has no column for: the
     /// kept rows have no value for them.
     missing: Vec<String>,
+    /// The report's columns that this run does not write (headers it does
+    /// not capture, or columns of a later version): left out of kept rows.
+    ignored: Vec<String>,
 }
 
 impl Resumed {
@@ -53,6 +56,11 @@ impl Resumed {
             .filter(|name| !report.columns.contains(name))
             .cloned()
             .collect();
+        let ignored = report
+            .other_columns()
+            .into_iter()
+            .filter(|name| !capture.contains(name))
+            .collect();
         let mut rows = HashMap::new();
         // A damaged row ends what can be trusted; the rest is checked again.
         while let Some(Ok(outcome)) = report.next_row(capture) {
@@ -62,6 +70,7 @@ impl Resumed {
             rows,
             kept: Arc::default(),
             missing,
+            ignored,
         })
     }
 
@@ -85,6 +94,11 @@ impl Resumed {
     /// Headers this run captures that the report had no column for.
     pub fn missing_headers(&self) -> &[String] {
         &self.missing
+    }
+
+    /// The report's columns this run does not write.
+    pub fn ignored_columns(&self) -> &[String] {
+        &self.ignored
     }
 }
 

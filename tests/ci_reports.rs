@@ -159,3 +159,28 @@ fn github_annotations_only_on_github_actions() {
         .unwrap();
     assert!(!String::from_utf8_lossy(&elsewhere.stderr).contains("::error"));
 }
+
+#[test]
+fn every_link_that_fails_the_run_is_annotated_a_typo_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = dir.path().join("guide.md");
+    std::fs::write(&doc, "Intro.\n\nSee [the site](htps://example.test/).\n").unwrap();
+    let output = headcheck()
+        .arg(&doc)
+        .env("GITHUB_ACTIONS", "true")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "an invalid link fails: {stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "::error file={},line=3,title=invalid link::",
+            doc.display()
+        )),
+        "the row that fails the run is on its line: {stderr}"
+    );
+}

@@ -245,3 +245,72 @@ fn resume_says_how_many_rows_it_kept_and_which_headers_they_lack() {
     );
     assert!(stderr.contains("3 rows kept"), "{stderr}");
 }
+
+/// `report` rewritten as a report of another version: its columns in
+/// reverse order, without `method` (older), with `later` (newer).
+fn as_another_version(report: &str) {
+    let csv = Csv::parse(&std::fs::read(report).unwrap());
+    let mut order: Vec<usize> = (0..csv.headers.len())
+        .rev()
+        .filter(|&i| csv.headers[i] != "method")
+        .collect();
+    order.insert(1, usize::MAX);
+    let line = |cells: Vec<&str>| cells.join(",") + "\n";
+    let mut text = line(
+        order
+            .iter()
+            .map(|&i| csv.headers.get(i).map_or("later", String::as_str))
+            .collect(),
+    );
+    for row in &csv.rows {
+        assert!(row.iter().all(|cell| !cell.contains([',', '"'])), "{row:?}");
+        text += &line(
+            order
+                .iter()
+                .map(|&i| row.get(i).map_or("from a later version", String::as_str))
+                .collect(),
+        );
+    }
+    std::fs::write(report, text).unwrap();
+}
+
+#[test]
+fn resume_and_merge_read_a_report_by_column_name_whatever_its_version() {
+    let server = Server::start(|_| Reply::ok());
+    let dir = tempfile::tempdir().unwrap();
+    let (list, report) = (dir.path().join("urls.txt"), dir.path().join("r.csv"));
+    let urls: Vec<String> = (0..3).map(|i| server.url(&format!("/{i}"))).collect();
+    std::fs::write(&list, urls[..2].join("\n")).unwrap();
+    let (list, report) = (list.to_str().unwrap(), report.to_str().unwrap());
+    let (_, _, code) = run(&["-o", report, list]);
+    assert_eq!(code, 0);
+    as_another_version(report);
+    std::fs::write(dir.path().join("urls.txt"), urls.join("\n")).unwrap();
+
+    let requests = server.seen().len();
+    let (csv, stderr, code) = run(&["--resume", report, list]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("2 rows kept"), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "note: {report} has a column later this run does not write"
+        )),
+        "{stderr}"
+    );
+    assert_eq!(server.seen().len(), requests + 1, "only /2 is checked");
+    assert_eq!(csv.col("result"), ["ok", "ok", "ok"]);
+    assert_eq!(csv.col("status"), ["200", "200", "200"]);
+    assert_eq!(csv.col("method"), ["", "", "HEAD"], "kept rows had none");
+
+    // merge keeps what it does not know as a column of its own.
+    let (merged, stderr, code) = run(&["merge", report]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        merged.headers.contains(&"later".to_string()),
+        "{:?}",
+        merged.headers
+    );
+    assert_eq!(merged.col("later"), ["from a later version"; 2]);
+    assert_eq!(merged.col("url"), urls[..2]);
+    assert_eq!(merged.col("status"), ["200", "200"]);
+}

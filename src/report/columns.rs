@@ -203,14 +203,71 @@ pub fn names(captured: &[String]) -> Vec<String> {
         .collect()
 }
 
-/// Whether `names` (a report's header) starts with the fixed columns.
-pub fn is_report_header(names: &[String]) -> bool {
-    names.len() >= COLUMNS.len() && fixed_names().zip(names).all(|(want, got)| want == got)
+/// Where a report read back has each column, by name: reports are read by
+/// their header, not by position, so that a report written before a column
+/// was added, or with columns this version does not know, still reads.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    /// The report's column names, in its order.
+    names: Vec<String>,
+    /// Each fixed column's position among `names`, if the report has it.
+    fixed: [Option<usize>; COLUMNS.len()],
 }
 
-/// Whether the column with this position holds numbers.
-pub fn is_numeric(position: usize) -> bool {
-    COLUMNS.get(position).is_some_and(|column| column.numeric)
+/// The columns without which a report cannot be read back.
+const REQUIRED: [&str; 2] = ["url", "result"];
+
+impl Layout {
+    /// The layout of a report whose header is `names`, or `None` when it
+    /// lacks a column that every report has (`url`, `result`).
+    pub fn of(names: &[String]) -> Option<Layout> {
+        let fixed = std::array::from_fn(|i| names.iter().position(|name| name == COLUMNS[i].name));
+        let layout = Layout {
+            names: names.to_vec(),
+            fixed,
+        };
+        REQUIRED
+            .iter()
+            .all(|name| layout.has(name))
+            .then_some(layout)
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.names.iter().any(|n| n == name)
+    }
+
+    /// The report's column names, in its order.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Whether the column at `position` holds numbers.
+    pub fn is_numeric(&self, position: usize) -> bool {
+        self.fixed
+            .iter()
+            .zip(&COLUMNS)
+            .any(|(at, column)| *at == Some(position) && column.numeric)
+    }
+
+    /// The report's columns that are not fixed ones: its captured headers,
+    /// or columns of a later version.
+    pub fn others(&self) -> Vec<String> {
+        self.names
+            .iter()
+            .filter(|name| !fixed_names().any(|fixed| fixed == name.as_str()))
+            .cloned()
+            .collect()
+    }
+
+    /// The fixed columns the report has not (it is older than they are).
+    pub fn absent(&self) -> Vec<&'static str> {
+        COLUMNS
+            .iter()
+            .zip(&self.fixed)
+            .filter(|(_, at)| at.is_none())
+            .map(|(column, _)| column.name)
+            .collect()
+    }
 }
 
 /// A row's cells, in column order: the fixed columns, then the captured
@@ -223,12 +280,12 @@ pub fn cells(outcome: &Outcome) -> impl Iterator<Item = Cell<'_>> {
 }
 
 /// A row read back from its cells: `cell(position)` gives the cell of the
-/// column at that position among `names` (fixed columns first), and
+/// column at that position in the report laid out as `layout`, and
 /// `captured` names the headers this run records, which may be fewer, more
-/// or other than the report had. `None` when the cells are not a report
-/// row (no known result).
+/// or other than the report had. A fixed column the report has not is
+/// empty. `None` when the cells are not a report row (no known result).
 pub fn from_cells<'a>(
-    names: &[String],
+    layout: &Layout,
     captured: &[String],
     mut cell: impl FnMut(usize) -> Cell<'a>,
 ) -> Option<Outcome> {
@@ -241,13 +298,14 @@ pub fn from_cells<'a>(
         0,
     );
     outcome.error = None;
-    for (position, column) in COLUMNS.iter().enumerate() {
-        (column.set)(&mut outcome, cell(position))?;
+    for (column, at) in COLUMNS.iter().zip(&layout.fixed) {
+        let value = at.map_or(Cell::Empty, &mut cell);
+        (column.set)(&mut outcome, value)?;
     }
     outcome.headers = captured
         .iter()
         .map(|name| {
-            let position = names.iter().position(|n| n == name)?;
+            let position = layout.names.iter().position(|n| n == name)?;
             cell(position).as_text().map(str::to_string)
         })
         .collect();
@@ -293,7 +351,8 @@ mod tests {
         assert_eq!(cells.len(), names.len());
         assert_eq!(cells[2], Cell::Number(404));
         assert_eq!(cells[8], Cell::Empty);
-        let back = from_cells(&names, &captured, |i| cells[i]).unwrap();
+        let layout = Layout::of(&names).unwrap();
+        let back = from_cells(&layout, &captured, |i| cells[i]).unwrap();
         assert_eq!(back, outcome);
     }
 
@@ -303,12 +362,50 @@ mod tests {
         let names = names(&["content-type".to_string(), "server".to_string()]);
         let cells: Vec<Cell> = cells(&outcome).collect();
         let other = ["etag".to_string(), "content-type".to_string()];
-        let back = from_cells(&names, &other, |i| cells[i]).unwrap();
+        let layout = Layout::of(&names).unwrap();
+        let back = from_cells(&layout, &other, |i| cells[i]).unwrap();
         assert_eq!(back.headers, [None, Some("text/html".to_string())]);
-        let not_a_row = from_cells(&names, &[], |i| match i {
+        let not_a_row = from_cells(&layout, &[], |i| match i {
             1 => Cell::Text("fine"),
             _ => Cell::Empty,
         });
         assert!(not_a_row.is_none());
+    }
+
+    #[test]
+    fn reports_are_read_by_column_name_in_any_order_older_or_newer() {
+        let outcome = row();
+        let names = names(&["content-type".to_string()]);
+        let cells: Vec<Cell> = cells(&outcome).collect();
+        // The same columns backwards, without `method` (an older report),
+        // with `later` (a newer one).
+        let mut order: Vec<usize> = (0..names.len())
+            .rev()
+            .filter(|&i| names[i] != "method")
+            .collect();
+        let mut shuffled: Vec<String> = order.iter().map(|&i| names[i].clone()).collect();
+        shuffled.insert(3, "later".to_string());
+        order.insert(3, usize::MAX);
+        let layout = Layout::of(&shuffled).unwrap();
+        assert_eq!(layout.absent(), ["method"]);
+        assert_eq!(layout.others(), ["content-type", "later"]);
+        assert!(layout.is_numeric(shuffled.iter().position(|n| n == "status").unwrap()));
+        assert!(!layout.is_numeric(3));
+        let back = from_cells(&layout, &["content-type".to_string()], |i| match order[i] {
+            usize::MAX => Cell::Text("from a later version"),
+            original => cells[original],
+        })
+        .unwrap();
+        assert_eq!(back.status, Some(404));
+        assert_eq!(back.url, outcome.url);
+        assert_eq!(back.source, outcome.source);
+        assert_eq!(
+            back.method, None,
+            "an older report's missing column is empty"
+        );
+        assert_eq!(back.headers, [Some("text/html".to_string())]);
+        // Without url or result it is not a report.
+        let no_result: Vec<String> = names.iter().filter(|n| *n != "result").cloned().collect();
+        assert!(Layout::of(&no_result).is_none());
     }
 }

@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use crate::types::{FailRule, Outcome, Tally, Verdict};
+use crate::types::{FailRule, Outcome, Tally};
 
 /// Rows listed in the table; the rest are counted.
 const LISTED: usize = 1000;
@@ -30,7 +30,7 @@ impl Markdown {
 
     pub fn add(&mut self, outcome: &Outcome) {
         self.tally.add(outcome.verdict);
-        if matches!(outcome.verdict, Verdict::Ok | Verdict::Skipped) {
+        if !outcome.verdict.is_problem() {
             return;
         }
         if self.listed.len() < LISTED {
@@ -104,6 +104,7 @@ fn cell(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::Verdict;
 
     fn row(url: &str, verdict: Verdict, status: Option<u16>, error: &str) -> Outcome {
         let mut outcome = Outcome::unchecked(

@@ -14,8 +14,11 @@ use crate::types::{Error, Outcome};
 
 /// A report file being read row by row.
 pub struct ReportFile {
-    /// All columns: the fixed ones, then captured headers.
+    /// All columns, in the report's order: the fixed ones (those the report
+    /// has), captured headers, and any a later version added.
     pub columns: Vec<String>,
+    /// Where each column is (`None` for an empty JSON Lines report).
+    layout: Option<columns::Layout>,
     /// The file's name, for messages.
     path: String,
     rows: Rows,
@@ -109,19 +112,36 @@ impl ReportFile {
     }
 
     fn checked(path: &Path, columns: Vec<String>, rows: Rows) -> Result<ReportFile, Error> {
-        if !columns.is_empty() && !columns::is_report_header(&columns) {
-            let expected: Vec<&str> = columns::fixed_names().collect();
+        let layout = columns::Layout::of(&columns);
+        if !columns.is_empty() && layout.is_none() {
             return Err(not_a_report(
                 path,
-                format!("expected the columns {}", expected.join(",")),
+                "a headcheck report has the columns url and result, at least".into(),
             ));
         }
         Ok(ReportFile {
             columns,
+            layout,
             path: path.display().to_string(),
             rows,
             read: 0,
         })
+    }
+
+    /// The report's columns that are not fixed ones: captured headers, and
+    /// columns of a later version.
+    pub fn other_columns(&self) -> Vec<String> {
+        self.layout
+            .as_ref()
+            .map_or_else(Vec::new, columns::Layout::others)
+    }
+
+    /// The fixed columns this report has not (it was written before they
+    /// were added): its rows leave them empty.
+    pub fn absent_columns(&self) -> Vec<&'static str> {
+        self.layout
+            .as_ref()
+            .map_or_else(Vec::new, columns::Layout::absent)
     }
 
     /// The next row, with the headers named in `capture` (which may differ
@@ -145,9 +165,12 @@ impl ReportFile {
                     Ok(record) => record,
                     Err(e) => return Some(Err(format!("row {row}: {e}"))),
                 };
-                let cell = |i: usize| csv_cells::read_cell(i, record.get(i).unwrap_or_default());
+                let layout = self.layout.as_ref()?;
+                let cell = |i: usize| {
+                    csv_cells::read_cell(layout.is_numeric(i), record.get(i).unwrap_or_default())
+                };
                 Some(
-                    columns::from_cells(&self.columns, capture, cell)
+                    columns::from_cells(layout, capture, cell)
                         .ok_or_else(|| format!("row {row}: no result")),
                 )
             }
@@ -173,9 +196,9 @@ impl ReportFile {
                     let name = self.columns.get(i);
                     json::read_cell(name.and_then(|n| object?.get(n)))
                 };
-                let outcome = match object {
-                    Some(_) => columns::from_cells(&self.columns, capture, cell),
-                    None => None,
+                let outcome = match (object, &self.layout) {
+                    (Some(_), Some(layout)) => columns::from_cells(layout, capture, cell),
+                    _ => None,
                 };
                 Some(outcome.ok_or_else(|| format!("line {row}: not a report row")))
             }

@@ -179,8 +179,8 @@ fn decode(value: &Value) -> Option<Outcome> {
     let headers: Vec<String> = (columns::COLUMNS.len()..cells.len())
         .map(|i| i.to_string())
         .collect();
-    let names = columns::names(&headers);
-    let mut row = columns::from_cells(&names, &headers, |i| json::read_cell(cells.get(i)))?;
+    let layout = columns::Layout::of(&columns::names(&headers))?;
+    let mut row = columns::from_cells(&layout, &headers, |i| json::read_cell(cells.get(i)))?;
     row.index = index.as_u64()?;
     row.key = key.as_str()?.to_string();
     Some(row)

@@ -1,5 +1,14 @@
-//! The `result` of a URL: the one place that decides it ([`Verdict`]), and
-//! the one rule that says which results fail a run ([`FailRule`]).
+//! The `result` of a URL: the one place that decides it ([`Verdict`]), the
+//! one rule that says which results fail a run ([`FailRule`]), and the one
+//! that says which are problems worth listing ([`Verdict::is_problem`]).
+//! Every part of headcheck that sorts rows asks one of these two:
+//! - [`FailRule::fails`]: the exit status, the summary's "failed", the
+//!   reports that say failed (JUnit, SARIF), and GitHub annotations, so a
+//!   row that fails a CI job is always shown on its line;
+//! - [`Verdict::is_problem`]: the rows the summary and the Markdown report
+//!   list, and the counts the progress bar shows beside `ok`: every result
+//!   but ok and skipped, so blocked rows are listed even when they do not
+//!   fail the run, and invalid ones are counted.
 
 use std::fmt;
 
@@ -36,6 +45,12 @@ impl Verdict {
     /// This verdict's position in [`Verdict::ALL`], for per-result counts.
     pub fn index(self) -> usize {
         self as usize
+    }
+
+    /// A result worth listing among a run's problems: all but ok and
+    /// skipped (whether it also fails the run is [`FailRule`]'s to say).
+    pub fn is_problem(self) -> bool {
+        !matches!(self, Verdict::Ok | Verdict::Skipped)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -101,6 +116,20 @@ impl fmt::Display for Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_failing_result_is_a_problem_whatever_the_rule() {
+        for verdict in Verdict::ALL {
+            for strict in [false, true] {
+                if (FailRule { strict }).fails(verdict) {
+                    assert!(verdict.is_problem(), "{verdict} fails but is not listed");
+                }
+            }
+        }
+        assert!(Verdict::Invalid.is_problem());
+        assert!(Verdict::Blocked.is_problem());
+        assert!(!Verdict::Skipped.is_problem());
+    }
 
     #[test]
     fn index_matches_the_order_of_all() {

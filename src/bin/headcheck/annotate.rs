@@ -1,12 +1,14 @@
-//! GitHub Actions annotations: with `GITHUB_ACTIONS=true`, each broken or
-//! error link whose source is a line of a file becomes an `::error` workflow
-//! command, which GitHub shows on that line of the pull request.
+//! GitHub Actions annotations: with `GITHUB_ACTIONS=true`, each link that
+//! fails the run (by the run's [`FailRule`]: broken, error and invalid, and
+//! blocked with `--strict`) whose source is a line of a file becomes an
+//! `::error` workflow command, which GitHub shows on that line of the pull
+//! request.
 
 use std::borrow::Cow;
 use std::io::Write;
 use std::path::Path;
 
-use headcheck::types::{Outcome, Verdict};
+use headcheck::types::{FailRule, Outcome};
 
 /// Whether annotations are wanted: on GitHub Actions, unless turned off.
 pub fn enabled(turned_off: bool) -> bool {
@@ -15,14 +17,14 @@ pub fn enabled(turned_off: bool) -> bool {
 
 /// Prints the annotation for `outcome`, if it gets one, on standard error
 /// (standard output may be the report; the runner reads both).
-pub fn annotate(outcome: &Outcome) {
-    if let Some(line) = annotation(outcome) {
+pub fn annotate(outcome: &Outcome, rule: FailRule) {
+    if let Some(line) = annotation(outcome, rule) {
         let _ = writeln!(std::io::stderr().lock(), "{line}");
     }
 }
 
-fn annotation(outcome: &Outcome) -> Option<String> {
-    if !matches!(outcome.verdict, Verdict::Broken | Verdict::Error) {
+fn annotation(outcome: &Outcome, rule: FailRule) -> Option<String> {
+    if !rule.fails(outcome.verdict) {
         return None;
     }
     let (file, line) = outcome.source.rsplit_once(':')?;
@@ -58,6 +60,7 @@ fn property(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use headcheck::types::Verdict;
 
     #[test]
     fn broken_link_in_a_file_becomes_an_error_annotation() {
@@ -73,17 +76,26 @@ mod tests {
         );
         outcome.status = Some(404);
         outcome.error = None;
+        let rule = FailRule::default();
         assert_eq!(
-            annotation(&outcome).unwrap(),
+            annotation(&outcome, rule).unwrap(),
             format!("::error file={path},line=7,title=broken link::http://a.test/x%25y: 404")
         );
         outcome.source = "stdin:7".into();
-        assert!(annotation(&outcome).is_none(), "stdin is not a file");
+        assert!(annotation(&outcome, rule).is_none(), "stdin is not a file");
         outcome.source = format!("{path}:7");
+        // What fails the run is annotated: a typo link too; blocked links
+        // only with --strict.
+        outcome.verdict = Verdict::Invalid;
+        assert!(
+            annotation(&outcome, rule).is_some(),
+            "an invalid link fails the run"
+        );
         outcome.verdict = Verdict::Blocked;
         assert!(
-            annotation(&outcome).is_none(),
-            "only broken and error links"
+            annotation(&outcome, rule).is_none(),
+            "blocked does not fail"
         );
+        assert!(annotation(&outcome, FailRule { strict: true }).is_some());
     }
 }

@@ -18,7 +18,7 @@ use headcheck::report::{self, Destination, Report, ReportOptions};
 use headcheck::resume::Resumed;
 use headcheck::run::{self, Observer, RunEnd, RunOptions};
 use headcheck::shard::{self, Shard};
-use headcheck::types::Outcome;
+use headcheck::types::{FailRule, Outcome};
 use reqwest::header::{HeaderMap, HeaderName};
 
 use crate::annotate;
@@ -265,6 +265,17 @@ fn resumed(args: &Args, columns: &[String]) -> anyhow::Result<Resumed> {
             plural(missing.len(), "it is", "they are"),
         );
     }
+    let ignored = resumed.ignored_columns();
+    if !ignored.is_empty() && !resumed.is_empty() && !args.quiet {
+        eprintln!(
+            "headcheck: note: {} has {} {} this run does not write; the rows kept from it \
+             leave {} out",
+            terminal_safe(&path.display().to_string()),
+            plural(ignored.len(), "a column", "columns"),
+            ignored.join(", "),
+            plural(ignored.len(), "it", "them"),
+        );
+    }
     Ok(resumed)
 }
 
@@ -479,7 +490,8 @@ async fn interrupted() {
 /// Sends rows to the reports, the summary, the progress bar, the cache and
 /// annotations.
 struct Printer {
-    annotate: bool,
+    /// Annotations, for the rows that fail by this rule.
+    annotate: Option<FailRule>,
     reports: Vec<Report>,
     summary: Summary,
     progress: Progress,
@@ -494,7 +506,8 @@ struct Printer {
 impl Printer {
     fn new(args: &Args, reports: Vec<Report>, cache: Option<Cache>, total: Option<u64>) -> Self {
         Printer {
-            annotate: !args.quiet && annotate::enabled(args.no_annotations),
+            annotate: (!args.quiet && annotate::enabled(args.no_annotations))
+                .then(|| args.exit.fail_rule()),
             reports,
             summary: Summary::default(),
             progress: Progress::new(show_progress(args), total),
@@ -518,8 +531,8 @@ impl Observer for Printer {
             }
             cache.record(&outcome);
         }
-        if self.annotate {
-            annotate::annotate(&outcome);
+        if let Some(rule) = self.annotate {
+            annotate::annotate(&outcome, rule);
         }
         for report in &mut self.reports {
             report.write(&outcome)?;

@@ -63,7 +63,13 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<i32> {
             );
         }
     }
-    let captured = columns[report::columns::COLUMNS.len()..].to_vec();
+    // Read by name: the columns that are not fixed ones are the captured
+    // headers, kept as the reports have them.
+    let captured = files
+        .iter()
+        .find(|(_, file)| !file.columns.is_empty())
+        .map(|(_, file)| file.other_columns())
+        .unwrap_or_default();
     let options = ReportOptions {
         bom: args.reports.bom,
         fail_rule: args.exit.fail_rule(),

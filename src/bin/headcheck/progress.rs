@@ -81,15 +81,12 @@ impl Progress {
         }
     }
 
-    /// `ok 12 broken 3 error 1`: the counts that are not zero (ok always).
+    /// `ok 12 broken 3 error 1`: ok, and the problems' counts that are not
+    /// zero.
     fn message(&self) -> String {
         let mut text = String::new();
         for (verdict, n) in self.tally.counts() {
-            let shown = match verdict {
-                Verdict::Ok => true,
-                Verdict::Broken | Verdict::Error | Verdict::Blocked => n > 0,
-                Verdict::Invalid | Verdict::Skipped => false,
-            };
+            let shown = verdict == Verdict::Ok || (verdict.is_problem() && n > 0);
             if shown {
                 let _ = write!(
                     text,
@@ -154,4 +151,25 @@ fn style(known_total: bool, pace: &Arc<Pace>) -> ProgressStyle {
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .with_key("rate", rate)
         .with_key("eta_requested", eta)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bar_counts_ok_and_every_problem_but_not_skipped_rows() {
+        let mut progress = Progress::new(false, None);
+        assert_eq!(progress.message(), "ok 0");
+        for verdict in [
+            Verdict::Ok,
+            Verdict::Invalid,
+            Verdict::Skipped,
+            Verdict::Broken,
+            Verdict::Invalid,
+        ] {
+            progress.tally.add(verdict);
+        }
+        assert_eq!(progress.message(), "ok 1 broken 1 invalid 2");
+    }
 }

@@ -28,7 +28,7 @@ struct Problem {
 impl Summary {
     pub fn add(&mut self, outcome: &Outcome) {
         self.tally.add(outcome.verdict);
-        if matches!(outcome.verdict, Verdict::Ok | Verdict::Skipped) {
+        if !outcome.verdict.is_problem() {
             return;
         }
         if self.problems.len() == LISTED {
