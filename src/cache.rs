@@ -75,6 +75,7 @@ impl Fresh {
             // Not tried in this run.
             attempts: 0,
             error: None,
+            error_kind: None,
             source: source.to_string(),
             headers,
             ..entry.row.clone()
@@ -320,6 +321,7 @@ mod tests {
             elapsed_ms: Some(3),
             attempts,
             error: None,
+            error_kind: None,
             source: "argv".into(),
             headers: vec![Some("text/html".into())],
         }

@@ -397,3 +397,53 @@ fn unknown_host_is_a_dns_error() {
     assert_eq!(csv.get(0, "result"), "error");
     assert_eq!(csv.get(0, "error"), "dns: no such host");
 }
+
+#[test]
+fn every_failing_row_says_its_kind_of_failure_in_a_stable_word() {
+    let server = Server::start(|seen| match seen.path.as_str() {
+        "/fine" => Reply::ok(),
+        "/gone" => Reply::status(404),
+        "/wall" => Reply::status(999),
+        "/a" => Reply::redirect(302, "/b"),
+        "/b" => Reply::redirect(302, "/a"),
+        "/away" => Reply::redirect(302, "ftp://files.test/x"),
+        _ => Reply::hang(),
+    });
+    let dead = format!("http://127.0.0.1:{}", closed_port());
+    let (csv, stderr, code) = run(&[
+        "--timeout",
+        "1",
+        "--retries",
+        "0",
+        &server.url("/fine"),
+        &server.url("/gone"),
+        &server.url("/wall"),
+        &server.url("/a"),
+        &server.url("/away"),
+        &server.url("/slow"),
+        "http://exa mple.test/",
+        &format!("{dead}/1"),
+        &format!("{dead}/2"),
+        "mailto:someone@example.test",
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(
+        csv.col("error_kind"),
+        [
+            "",
+            "status",
+            "bot_wall",
+            "redirect_loop",
+            "bad_redirect",
+            "timeout",
+            "invalid",
+            "refused",
+            // Not asked: its host could not be reached, and why.
+            "refused",
+            "",
+        ],
+        "{:?}",
+        csv.rows
+    );
+    assert!(csv.get(8, "error").ends_with("(host unreachable)"));
+}

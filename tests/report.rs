@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use support::{Csv, Reply, Server, headcheck, run, spawn};
 
-const COLUMNS: [&str; 10] = [
+const COLUMNS: [&str; 11] = [
     "url",
     "result",
     "status",
@@ -19,6 +19,7 @@ const COLUMNS: [&str; 10] = [
     "elapsed_ms",
     "attempts",
     "error",
+    "error_kind",
     "source",
 ];
 
@@ -42,6 +43,7 @@ fn csv_has_the_documented_columns_in_order() {
         row[7..],
         [
             "1",
+            "",
             "",
             "argv",
             "text/html; charset=utf-8",
@@ -67,7 +69,7 @@ fn capture_picks_headers_and_joins_repeated_values() {
         "set-cookie,etag",
         &server.url("/"),
     ]);
-    assert_eq!(csv.headers[10..], ["x-served-by", "set-cookie", "etag"]);
+    assert_eq!(csv.headers[11..], ["x-served-by", "set-cookie", "etag"]);
     assert_eq!(csv.get(0, "x-served-by"), "cache-a, cache-b");
     assert_eq!(
         csv.get(0, "set-cookie"),

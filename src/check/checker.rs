@@ -8,13 +8,13 @@ use url::Url;
 
 use super::answer::{Answer, Reply};
 use super::client::Client;
-use super::failure::{FailureKind, seconds};
+use super::failure::seconds;
 use super::limits::Limits;
 use super::method::attempt;
 use super::options::CheckOptions;
 use super::redirect::chase;
 use super::retry::retry_wait;
-use crate::types::{Error, Method, Outcome, Target, TargetKind, Verdict, url_key};
+use crate::types::{Error, ErrorKind, Method, Outcome, Target, TargetKind, Verdict, url_key};
 
 /// Longest time a document fetch (a sitemap) may take, body included.
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(300);
@@ -46,13 +46,13 @@ impl Checker {
     /// the row.
     pub async fn check(&self, target: Target) -> Checked {
         let captured = self.options().capture.len();
-        let (verdict, reason) = match target.kind {
+        let (verdict, reason, kind) = match target.kind {
             TargetKind::Check(url) => {
                 return self
                     .check_url(target.index, target.text, target.source, url)
                     .await;
             }
-            TargetKind::Unreachable { url, error } => {
+            TargetKind::Unreachable { url, error, kind } => {
                 let outcome = Outcome::unchecked(
                     target.index,
                     target.text,
@@ -63,12 +63,12 @@ impl Checker {
                 );
                 return Checked::row(Outcome {
                     key: url_key(&url).to_string(),
-                    ..outcome
+                    ..outcome.failed_as(kind)
                 });
             }
-            TargetKind::Invalid(reason) => (Verdict::Invalid, reason),
-            TargetKind::Skipped(reason) => (Verdict::Skipped, reason),
-            TargetKind::Unreadable(reason) => (Verdict::Error, reason),
+            TargetKind::Invalid(reason) => (Verdict::Invalid, reason, Some(ErrorKind::Invalid)),
+            TargetKind::Skipped(reason) => (Verdict::Skipped, reason, None),
+            TargetKind::Unreadable(reason) => (Verdict::Error, reason, Some(ErrorKind::Unreadable)),
             TargetKind::File { problem: None } => {
                 let mut outcome = Outcome::unchecked(
                     target.index,
@@ -83,7 +83,7 @@ impl Checker {
             }
             TargetKind::File {
                 problem: Some(problem),
-            } => (Verdict::Broken, problem),
+            } => (Verdict::Broken, problem, Some(ErrorKind::MissingFile)),
             TargetKind::Known(earlier) => {
                 return Checked::row(Outcome {
                     index: target.index,
@@ -91,14 +91,18 @@ impl Checker {
                 });
             }
         };
-        Checked::row(Outcome::unchecked(
+        let outcome = Outcome::unchecked(
             target.index,
             target.text,
             target.source,
             verdict,
             reason,
             captured,
-        ))
+        );
+        Checked::row(match kind {
+            Some(kind) => outcome.failed_as(kind),
+            None => outcome,
+        })
     }
 
     async fn check_url(&self, index: u64, text: String, source: String, url: Url) -> Checked {
@@ -160,8 +164,8 @@ impl Checker {
             return HostNews::Answered;
         }
         if failure.is_unreachable() {
-            HostNews::Unreachable(failure.text.clone())
-        } else if failure.kind == FailureKind::Timeout {
+            HostNews::Unreachable(failure.kind, failure.text.clone())
+        } else if failure.kind == ErrorKind::Timeout {
             HostNews::Silent(failure.text.clone())
         } else {
             HostNews::Unknown
@@ -182,6 +186,7 @@ impl Checker {
             elapsed_ms,
             attempts,
             error: None,
+            error_kind: None,
             source: row.source,
             headers: vec![None; self.options().capture.len()],
         };
@@ -194,10 +199,17 @@ impl Checker {
             } => {
                 let (verdict, why) =
                     Verdict::of_status(status, cf_mitigated.as_deref(), &self.options().accept);
+                let error_kind = match verdict {
+                    Verdict::Broken => Some(ErrorKind::Status),
+                    Verdict::Blocked if status == 429 => Some(ErrorKind::RateLimited),
+                    Verdict::Blocked => Some(ErrorKind::BotWall),
+                    _ => None,
+                };
                 Outcome {
                     verdict,
                     status: Some(status),
                     error: why.map(str::to_string),
+                    error_kind,
                     headers,
                     ..common
                 }
@@ -205,6 +217,7 @@ impl Checker {
             Reply::Failure(failure) => Outcome {
                 verdict: Verdict::Error,
                 error: Some(failure.text),
+                error_kind: Some(failure.kind),
                 ..common
             },
         }
@@ -220,7 +233,7 @@ impl Checker {
         let chain = chase(&self.client, Method::Get, url, &mut elapsed, Some(timeout)).await;
         let response = chain.response.map_err(|failure| match failure.kind {
             // The whole transfer's limit, not --timeout, applied here.
-            FailureKind::Timeout => {
+            ErrorKind::Timeout => {
                 format!("timeout after {}", seconds(timeout))
             }
             _ => failure.text,
@@ -262,9 +275,9 @@ pub enum HostNews {
     /// The host has sent a response, in this check or before.
     Answered,
     /// The host has never answered, and this URL failed to reach it after
-    /// its retries (DNS, refused, connect timeout, TLS): why, in the row's
-    /// words.
-    Unreachable(String),
+    /// its retries (DNS, refused, connect timeout, TLS): the kind, and why
+    /// in the row's words.
+    Unreachable(ErrorKind, String),
     /// The host has never answered, and this URL connected but had no
     /// answer before its timeout: why, in the row's words. Alone it does
     /// not condemn the host (one URL may be slow); the run sends one more

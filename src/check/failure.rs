@@ -8,32 +8,17 @@ use std::time::Duration;
 
 use super::dns::DnsError;
 use super::options::CheckOptions;
+use crate::types::ErrorKind;
 
 /// Why no usable response came back, in a few words.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
-    pub kind: FailureKind,
+    /// What kind of failure: the row's `error_kind`, and what the method
+    /// policy, retries and the run's host bookkeeping branch on.
+    pub kind: ErrorKind,
     pub text: String,
     /// A connect error or a timeout: worth another attempt.
     pub retryable: bool,
-}
-
-/// Kinds of failure that the method policy, retries and the run's host
-/// bookkeeping branch on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailureKind {
-    /// No connection within the connect timeout.
-    ConnectTimeout,
-    /// Connected, but no answer within `--timeout`.
-    Timeout,
-    Dns,
-    Refused,
-    Tls,
-    /// The connection broke or the answer was not HTTP: reset, closed early,
-    /// garbage. Servers that mishandle HEAD often do this.
-    Protocol,
-    Redirect,
-    Other,
 }
 
 impl Failure {
@@ -45,16 +30,13 @@ impl Failure {
     pub fn is_unreachable(&self) -> bool {
         matches!(
             self.kind,
-            FailureKind::ConnectTimeout
-                | FailureKind::Dns
-                | FailureKind::Refused
-                | FailureKind::Tls
+            ErrorKind::ConnectTimeout | ErrorKind::Dns | ErrorKind::Refused | ErrorKind::Tls
         )
     }
 
-    pub fn redirect(text: String) -> Failure {
+    pub fn redirect(kind: ErrorKind, text: String) -> Failure {
         Failure {
-            kind: FailureKind::Redirect,
+            kind,
             text,
             retryable: false,
         }
@@ -65,11 +47,11 @@ impl Failure {
         // DNS and TLS failures happen while connecting too, but another
         // attempt will not change them; nor will it after a connect timeout,
         // within which TCP has already resent its SYN several times.
-        let retryable = kind == FailureKind::Timeout
+        let retryable = kind == ErrorKind::Timeout
             || (err.is_connect()
                 && !matches!(
                     kind,
-                    FailureKind::Dns | FailureKind::Tls | FailureKind::ConnectTimeout
+                    ErrorKind::Dns | ErrorKind::Tls | ErrorKind::ConnectTimeout
                 ));
         Failure {
             kind,
@@ -125,7 +107,7 @@ fn causes(err: &reqwest::Error) -> Vec<&(dyn StdError + 'static)> {
 
 /// Turns reqwest's nested error into a short, specific text by looking at
 /// the whole chain of causes, deepest first being the most specific.
-fn describe(err: &reqwest::Error, options: &CheckOptions) -> (FailureKind, String) {
+fn describe(err: &reqwest::Error, options: &CheckOptions) -> (ErrorKind, String) {
     let chain = causes(err);
     let deepest = chain.last().map(|e| e.to_string()).unwrap_or_default();
 
@@ -136,35 +118,33 @@ fn describe(err: &reqwest::Error, options: &CheckOptions) -> (FailureKind, Strin
     {
         return if err.is_connect() {
             (
-                FailureKind::ConnectTimeout,
+                ErrorKind::ConnectTimeout,
                 format!("connect timeout after {}", seconds(options.connect_timeout)),
             )
         } else {
             (
-                FailureKind::Timeout,
+                ErrorKind::Timeout,
                 format!("timeout after {}", seconds(options.timeout)),
             )
         };
     }
     if let Some(tls) = chain.iter().find_map(|e| e.downcast_ref::<rustls::Error>()) {
-        return (FailureKind::Tls, format!("tls: {tls}"));
+        return (ErrorKind::Tls, format!("tls: {tls}"));
     }
     if let Some(dns) = chain.iter().find_map(|e| e.downcast_ref::<DnsError>()) {
-        return (FailureKind::Dns, format!("dns: {dns}"));
+        return (ErrorKind::Dns, format!("dns: {dns}"));
     }
     for e in &chain {
         if let Some(io) = e.downcast_ref::<io::Error>() {
             let found = match io.kind() {
                 io::ErrorKind::ConnectionRefused => {
-                    Some((FailureKind::Refused, "connection refused"))
+                    Some((ErrorKind::Refused, "connection refused"))
                 }
-                io::ErrorKind::ConnectionReset => Some((FailureKind::Protocol, "connection reset")),
-                io::ErrorKind::ConnectionAborted => {
-                    Some((FailureKind::Protocol, "connection aborted"))
-                }
-                io::ErrorKind::BrokenPipe => Some((FailureKind::Protocol, "connection reset")),
+                io::ErrorKind::ConnectionReset => Some((ErrorKind::Reset, "connection reset")),
+                io::ErrorKind::ConnectionAborted => Some((ErrorKind::Reset, "connection aborted")),
+                io::ErrorKind::BrokenPipe => Some((ErrorKind::Reset, "connection reset")),
                 io::ErrorKind::HostUnreachable | io::ErrorKind::NetworkUnreachable => {
-                    Some((FailureKind::Refused, "network unreachable"))
+                    Some((ErrorKind::Refused, "network unreachable"))
                 }
                 _ => None,
             };
@@ -176,19 +156,19 @@ fn describe(err: &reqwest::Error, options: &CheckOptions) -> (FailureKind, Strin
     if let Some(hyper) = chain.iter().find_map(|e| e.downcast_ref::<hyper::Error>()) {
         if hyper.is_incomplete_message() {
             return (
-                FailureKind::Protocol,
+                ErrorKind::Closed,
                 "connection closed before a response".to_string(),
             );
         }
         if hyper.is_parse() || hyper.is_parse_status() {
             return (
-                FailureKind::Protocol,
+                ErrorKind::Malformed,
                 format!("malformed response: {deepest}"),
             );
         }
-        return (FailureKind::Protocol, format!("http: {deepest}"));
+        return (ErrorKind::Http, format!("http: {deepest}"));
     }
-    (FailureKind::Other, deepest)
+    (ErrorKind::Other, deepest)
 }
 
 fn is_io_kind(e: &(dyn StdError + 'static), kind: io::ErrorKind) -> bool {

@@ -10,7 +10,6 @@ use url::Url;
 
 use super::answer::{Answer, Reply, follow};
 use super::client::Client;
-use super::failure::FailureKind;
 use super::options::{CheckOptions, MethodPolicy};
 use crate::types::Method;
 
@@ -49,6 +48,6 @@ fn is_accepted(options: &CheckOptions, answer: &Answer) -> bool {
 fn needs_get_confirmation(options: &CheckOptions, answer: &Answer) -> bool {
     match &answer.reply {
         Reply::Response { status, .. } => *status != 429 && !options.accept.contains(*status),
-        Reply::Failure(failure) => failure.kind == FailureKind::Protocol,
+        Reply::Failure(failure) => failure.kind.is_protocol(),
     }
 }

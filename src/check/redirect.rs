@@ -12,7 +12,7 @@ use url::Url;
 
 use super::client::Client;
 use super::failure::Failure;
-use crate::types::Method;
+use crate::types::{ErrorKind, Method};
 
 /// Where a redirect chain ended.
 pub struct Chain {
@@ -59,35 +59,47 @@ pub async fn chase(
         let next = match current.join(&location) {
             Ok(next) => next,
             Err(err) => {
-                let failure = Failure::redirect(format!(
-                    "redirect with an invalid Location ({err}): {}",
-                    shortened(&location)
-                ));
+                let failure = Failure::redirect(
+                    ErrorKind::BadRedirect,
+                    format!(
+                        "redirect with an invalid Location ({err}): {}",
+                        shortened(&location)
+                    ),
+                );
                 return end(&current, redirects, Err(failure));
             }
         };
         let failure = if !matches!(next.scheme(), "http" | "https") {
-            Some(format!("redirect to unsupported scheme {}:", next.scheme()))
+            Some((
+                ErrorKind::BadRedirect,
+                format!("redirect to unsupported scheme {}:", next.scheme()),
+            ))
         } else if !visited
             .get_or_insert_with(|| HashSet::from([start.clone()]))
             .insert(next.clone())
         {
-            Some(format!("redirect loop at {next}"))
+            Some((ErrorKind::RedirectLoop, format!("redirect loop at {next}")))
         } else if hyper::Uri::try_from(next.as_str()).is_err() {
-            Some(format!(
-                "redirect to a URL too long to request ({} bytes)",
-                next.as_str().len()
+            Some((
+                ErrorKind::BadRedirect,
+                format!(
+                    "redirect to a URL too long to request ({} bytes)",
+                    next.as_str().len()
+                ),
             ))
         } else if redirects == client.options().max_redirects {
-            Some(format!(
-                "too many redirects (more than {})",
-                client.options().max_redirects
+            Some((
+                ErrorKind::TooManyRedirects,
+                format!(
+                    "too many redirects (more than {})",
+                    client.options().max_redirects
+                ),
             ))
         } else {
             None
         };
-        if let Some(text) = failure {
-            return end(&next, redirects + 1, Err(Failure::redirect(text)));
+        if let Some((kind, text)) = failure {
+            return end(&next, redirects + 1, Err(Failure::redirect(kind, text)));
         }
         redirects += 1;
         current = next;

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use super::answer::{Answer, Reply};
-use super::failure::FailureKind;
 use super::options::CheckOptions;
+use crate::types::ErrorKind;
 
 /// First wait before a retry without Retry-After; doubled at each attempt.
 const BACKOFF_BASE: Duration = Duration::from_millis(500);
@@ -32,7 +32,7 @@ pub fn retry_wait(
             retry_after,
             ..
         } => *retry_after,
-        Reply::Failure(failure) if failure.kind == FailureKind::Timeout && !host_answered() => {
+        Reply::Failure(failure) if failure.kind == ErrorKind::Timeout && !host_answered() => {
             return None;
         }
         Reply::Failure(failure) if failure.retryable => None,

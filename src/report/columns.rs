@@ -4,7 +4,7 @@
 //! goes through this one table, so a column is named, typed and converted
 //! in one place.
 
-use crate::types::{Method, Outcome, Verdict, text_key};
+use crate::types::{ErrorKind, Method, Outcome, Verdict, text_key};
 
 /// A cell's value, before a format's own conversion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,7 +96,7 @@ const fn number(
 
 /// The fixed columns, in report order; captured headers follow, one text
 /// column each, named by the header's lower-case name.
-pub const COLUMNS: [Column; 10] = [
+pub const COLUMNS: [Column; 11] = [
     text(
         "url",
         |o| Cell::Text(&o.url),
@@ -171,6 +171,17 @@ pub const COLUMNS: [Column; 10] = [
         |o| Cell::text(o.error.as_deref()),
         |o, c| {
             o.error = c.to_text();
+            Some(())
+        },
+    ),
+    // Added after the layout was fixed: a report without it reads back
+    // with none (reports are read by column name). A word of a later
+    // version reads as none too.
+    text(
+        "error_kind",
+        |o| Cell::text(o.error_kind.map(ErrorKind::as_str)),
+        |o, c| {
+            o.error_kind = c.as_text().and_then(ErrorKind::from_word);
             Some(())
         },
     ),
@@ -330,6 +341,7 @@ mod tests {
             elapsed_ms: Some(12),
             attempts: 2,
             error: None,
+            error_kind: Some(ErrorKind::Status),
             source: "list.txt:3".into(),
             headers: vec![Some("text/html".into()), None],
         }

@@ -35,7 +35,7 @@ use std::time::Duration;
 use url::{Position, Url};
 
 use crate::check::HostNews;
-use crate::types::{Target, TargetKind};
+use crate::types::{ErrorKind, Target, TargetKind};
 
 /// A host's number in this run.
 pub type HostId = usize;
@@ -102,8 +102,8 @@ enum Probe {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Fate {
     Answered,
-    /// Why it could not be reached.
-    Unreachable(String),
+    /// Why it could not be reached: the kind, in the row's words.
+    Unreachable(ErrorKind, String),
 }
 
 impl HostQueue {
@@ -112,7 +112,7 @@ impl HostQueue {
     fn has_room(&self, per_host: usize) -> bool {
         match (&self.fate, self.probe) {
             (Some(Fate::Answered), _) => self.running < per_host,
-            (Some(Fate::Unreachable(_)), _) | (None, Probe::Out) => false,
+            (Some(Fate::Unreachable(..)), _) | (None, Probe::Out) => false,
             (None, Probe::Due) => true,
             (None, Probe::NotNeeded) => self.running == 0,
         }
@@ -153,8 +153,8 @@ impl HostQueues {
     /// unreachable.
     pub fn push(&mut self, id: HostId, target: Target) -> Option<Target> {
         let queue = &mut self.queues[id];
-        if let Some(Fate::Unreachable(error)) = &queue.fate {
-            return Some(unreachable(target, error));
+        if let Some(Fate::Unreachable(kind, error)) = &queue.fate {
+            return Some(unreachable(target, *kind, error));
         }
         queue.waiting.push_back(target);
         self.reconsider(id);
@@ -227,9 +227,9 @@ impl HostQueues {
             }
             // A host that has answered once is never unreachable.
             _ if queue.fate.is_some() => None,
-            HostNews::Unreachable(error) => Some(error),
+            HostNews::Unreachable(kind, error) => Some((kind, error)),
             // Silent twice, the second time with the probe: gone.
-            HostNews::Silent(error) if turn.probe => Some(error),
+            HostNews::Silent(error) if turn.probe => Some((ErrorKind::Timeout, error)),
             HostNews::Silent(_) => {
                 if queue.probe == Probe::NotNeeded {
                     queue.probe = Probe::Due;
@@ -245,12 +245,12 @@ impl HostQueues {
                 None
             }
         };
-        if let Some(error) = condemned {
+        if let Some((kind, error)) = condemned {
             settled = std::mem::take(&mut queue.waiting)
                 .into_iter()
-                .map(|target| unreachable(target, &error))
+                .map(|target| unreachable(target, kind, &error))
                 .collect();
-            queue.fate = Some(Fate::Unreachable(error));
+            queue.fate = Some(Fate::Unreachable(kind, error));
         }
         queue.running = queue.running.saturating_sub(1);
         if queue.fate.is_some() {
@@ -335,12 +335,13 @@ fn authority(url: &Url) -> &str {
 }
 
 /// The target of a URL whose host could not be reached.
-fn unreachable(mut target: Target, error: &str) -> Target {
+fn unreachable(mut target: Target, why: ErrorKind, error: &str) -> Target {
     let kind = std::mem::replace(&mut target.kind, TargetKind::Skipped(String::new()));
     target.kind = match kind {
         TargetKind::Check(url) => TargetKind::Unreachable {
             url,
             error: error.to_string(),
+            kind: why,
         },
         other => other,
     };
@@ -420,7 +421,7 @@ mod tests {
         assert_eq!(started(&mut queues).len(), 1);
         let settled = queues.done(
             check(dead),
-            HostNews::Unreachable("connection refused".into()),
+            HostNews::Unreachable(ErrorKind::Refused, "connection refused".into()),
         );
         let indexes: Vec<u64> = settled.iter().map(|t| t.index).collect();
         assert_eq!(indexes, [1, 2]);
@@ -441,7 +442,10 @@ mod tests {
         assert_eq!(started(&mut queues).len(), 2);
         assert!(
             queues
-                .done(check(h), HostNews::Unreachable("timeout".into()))
+                .done(
+                    check(h),
+                    HostNews::Unreachable(ErrorKind::Dns, "dns".into())
+                )
                 .is_empty()
         );
         assert!(queues.push(h, target(9)).is_none());

@@ -204,6 +204,7 @@ mod tests {
             elapsed_ms: Some(index),
             attempts: 1,
             error: None,
+            error_kind: None,
             source: format!("list.txt:{index}"),
             headers: vec![Some("text/html".into()), None],
         }

@@ -44,7 +44,7 @@ use tokio::sync::mpsc;
 use super::hosts::{HostQueues, Turn};
 use super::reorder::Reorder;
 use crate::check::{Checked, Checker, HostNews};
-use crate::types::{Error, Outcome, Target, TargetKind, Verdict, text_key};
+use crate::types::{Error, ErrorKind, Outcome, Target, TargetKind, Verdict, text_key};
 
 /// How many read entries may be unfinished (queued for their host, or being
 /// checked) at once. Each costs a few hundred bytes, so this bounds the
@@ -264,6 +264,7 @@ async fn check_caught(
                 "internal error: the check panicked".to_string(),
                 captured,
             )
+            .failed_as(ErrorKind::Internal)
         }),
     };
     (turn, checked)

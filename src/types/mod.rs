@@ -1,11 +1,13 @@
 //! The vocabulary every stage shares: the [`Target`] the input hands on,
-//! the [`Outcome`] (report row) a check produces, its [`Verdict`], the
+//! the [`Outcome`] (report row) a check produces, its [`Verdict`] and
+//! [`ErrorKind`], the
 //! [`FailRule`] and [`Tally`] over verdicts, the [`Accept`] list, the
 //! library's [`Error`], and [`hide_passwords`] for every text written out.
 //! This module imports no other of the crate.
 
 mod accept;
 mod error;
+mod error_kind;
 mod outcome;
 mod secret;
 mod tally;
@@ -14,6 +16,7 @@ mod verdict;
 
 pub use accept::Accept;
 pub use error::{Error, Result};
+pub use error_kind::ErrorKind;
 pub use outcome::{Method, Outcome};
 pub use secret::{HIDDEN, hide_passwords, hide_passwords_in};
 pub use tally::Tally;

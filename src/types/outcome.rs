@@ -1,6 +1,7 @@
 //! The report row: one [`Outcome`] per entry, plain data, the same for every
 //! report format (the columns are mapped in `report::columns`).
 
+use super::error_kind::ErrorKind;
 use super::secret::hide_passwords_in;
 use super::verdict::Verdict;
 
@@ -45,6 +46,8 @@ pub struct Outcome {
     pub attempts: u32,
     /// Why the URL is not ok, in a few words.
     pub error: Option<String>,
+    /// The kind of failure, for rows that failed (and blocked ones).
+    pub error_kind: Option<ErrorKind>,
     /// Where the URL came from.
     pub source: String,
     /// Captured response headers, in the order of the capture list.
@@ -78,6 +81,14 @@ impl Outcome {
         }
     }
 
+    /// This row, its failure of `kind`.
+    pub fn failed_as(self, kind: ErrorKind) -> Outcome {
+        Outcome {
+            error_kind: Some(kind),
+            ..self
+        }
+    }
+
     /// A row for an entry that was not checked (invalid or skipped), whose
     /// key is its text.
     pub fn unchecked(
@@ -100,6 +111,7 @@ impl Outcome {
             elapsed_ms: None,
             attempts: 0,
             error: Some(reason),
+            error_kind: None,
             source,
             headers: vec![None; captured],
         }

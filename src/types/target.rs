@@ -3,6 +3,7 @@
 
 use url::{Position, Url};
 
+use super::error_kind::ErrorKind;
 use super::outcome::Outcome;
 
 /// One entry to report: what the user wrote, where, and what to do with it.
@@ -33,7 +34,11 @@ pub enum TargetKind {
     Unreadable(String),
     /// A URL of a host that could not be reached by an earlier URL: an
     /// `error` row with that URL's error, made without a request.
-    Unreachable { url: Url, error: String },
+    Unreachable {
+        url: Url,
+        error: String,
+        kind: ErrorKind,
+    },
     /// A relative link checked on disk: `ok`, or `broken` with the problem
     /// (`file not found`, `fragment #x not found`).
     File { problem: Option<String> },
