@@ -29,7 +29,7 @@ use serde_json::{Map, Value};
 
 use crate::report::columns::{self, Cell};
 use crate::report::json;
-use crate::types::{Accept, Error, Outcome, Verdict};
+use crate::types::{Accept, Error, Origin, Outcome, Verdict};
 
 /// The first line of a cache file.
 const FORMAT_LINE: &str = r#"{"headcheck_cache":1}"#;
@@ -78,6 +78,7 @@ impl Fresh {
             error_kind: None,
             source: source.to_string(),
             headers,
+            origin: Origin::Cache,
             ..entry.row.clone()
         })
     }
@@ -171,13 +172,15 @@ impl Cache {
         Arc::clone(&self.fresh)
     }
 
-    /// Notes a finished row. Rows taken from the cache (no attempt made)
-    /// change nothing; an ok result checked now is kept from now on; any
-    /// other result of a checked URL removes it.
+    /// Notes a finished row. Rows taken from the cache or kept by
+    /// `--resume` change nothing (a resumed result was checked in an
+    /// earlier run, at a time the report does not say); an ok result
+    /// checked now is kept from now on; any other result of a checked URL
+    /// removes it.
     pub fn record(&mut self, outcome: &Outcome) {
-        if outcome.method.is_none() || outcome.attempts == 0 {
-            // Not an HTTP check (invalid, skipped, a file on disk), or not
-            // checked in this run.
+        if outcome.origin != Origin::Run || outcome.method.is_none() || outcome.attempts == 0 {
+            // Not checked in this run, or not an HTTP check (invalid,
+            // skipped, a file on disk, an unreachable host's row).
             return;
         }
         let key = outcome.key.clone();
@@ -324,6 +327,7 @@ mod tests {
             error_kind: None,
             source: "argv".into(),
             headers: vec![Some("text/html".into())],
+            origin: Origin::Run,
         }
     }
 

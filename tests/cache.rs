@@ -150,3 +150,28 @@ fn a_url_and_its_fragment_share_one_cache_entry() {
     assert_eq!(csv.get(0, "attempts"), "0", "taken from the cache");
     assert_eq!(server.seen_at("/fine").len(), 1);
 }
+
+#[test]
+fn rows_kept_by_resume_are_not_stored_in_the_cache_as_checked_now() {
+    let (server, dir, list) = site();
+    let report = dir.path().join("r.csv");
+    let (report, cache) = (
+        report.to_str().unwrap(),
+        dir.path().join("cache.jsonl").to_str().unwrap().to_string(),
+    );
+    run(&[&list, "-o", report]);
+    assert_eq!(server.seen_at("/fine").len(), 1);
+    // Resumed with a cache: /fine is kept from the report, not checked.
+    let (_, stderr) = run(&[&list, "--resume", report, "--cache", &cache]);
+    assert!(stderr.contains("2 rows kept"), "{stderr}");
+    assert_eq!(server.seen_at("/fine").len(), 1, "kept, not checked");
+    // Its result is as old as the report, which the cache cannot know: it
+    // is not in the cache, so the next run with the cache checks it.
+    let (csv, _) = run(&[&list, "--cache", &cache]);
+    assert_eq!(
+        server.seen_at("/fine").len(),
+        2,
+        "checked, not taken from the cache"
+    );
+    assert_eq!(csv.get(csv.row(&server.url("/fine")), "attempts"), "1");
+}

@@ -14,7 +14,9 @@ use super::method::attempt;
 use super::options::CheckOptions;
 use super::redirect::chase;
 use super::retry::retry_wait;
-use crate::types::{Error, ErrorKind, Method, Outcome, Target, TargetKind, Verdict, url_key};
+use crate::types::{
+    Error, ErrorKind, Method, Origin, Outcome, Target, TargetKind, Verdict, url_key,
+};
 
 /// Longest time a document fetch (a sitemap) may take, body included.
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(300);
@@ -189,6 +191,7 @@ impl Checker {
             error_kind: None,
             source: row.source,
             headers: vec![None; self.options().capture.len()],
+            origin: Origin::Run,
         };
         match answer.reply {
             Reply::Response {

@@ -13,7 +13,7 @@ use super::fingerprints::Fingerprints;
 use crate::cache::Fresh;
 use crate::resume::Resumed;
 use crate::shard::Shard;
-use crate::types::{Error, Target, TargetKind, entry_key};
+use crate::types::{Error, Origin, Outcome, Target, TargetKind, entry_key};
 
 /// Numbers targets, drops duplicates and classifies each entry.
 pub struct Emitter {
@@ -75,7 +75,11 @@ impl Emitter {
             (TargetKind::Check(_), Some(cache)) => cache.row(key, text, &source),
             _ => None,
         };
-        let known = self.resumed.take(key).or_else(cached);
+        let resumed = self.resumed.take(key).map(|row| Outcome {
+            origin: Origin::Resumed,
+            ..row
+        });
+        let known = resumed.or_else(cached);
         let kind = match known {
             Some(row) => TargetKind::Known(Box::new(row)),
             None => kind,

@@ -327,6 +327,7 @@ pub fn from_cells<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::Origin;
 
     fn row() -> Outcome {
         Outcome {
@@ -344,6 +345,7 @@ mod tests {
             error_kind: Some(ErrorKind::Status),
             source: "list.txt:3".into(),
             headers: vec![Some("text/html".into()), None],
+            origin: Origin::Run,
         }
     }
 

@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::report::columns;
 use crate::report::json;
-use crate::types::Outcome;
+use crate::types::{Origin, Outcome};
 
 /// Finished rows kept in memory (a few hundred bytes each) before the rest
 /// go to the temporary file.
@@ -161,18 +161,20 @@ fn temporary_file() -> io::Result<File> {
     Ok(file)
 }
 
-/// A row as `[index, key, [cells…]]`, the cells by the row mapping.
+/// A row as `[index, key, origin, [cells…]]`, the cells by the row
+/// mapping: every field of the row.
 fn encode(row: &Outcome) -> Value {
     let cells: Vec<Value> = columns::cells(row).map(json::value).collect();
     Value::Array(vec![
         Value::from(row.index),
         Value::from(row.key.as_str()),
+        Value::from(row.origin.as_str()),
         Value::Array(cells),
     ])
 }
 
 fn decode(value: &Value) -> Option<Outcome> {
-    let [index, key, Value::Array(cells)] = value.as_array()?.as_slice() else {
+    let [index, key, origin, Value::Array(cells)] = value.as_array()?.as_slice() else {
         return None;
     };
     // The captured headers' names do not matter here, only their places.
@@ -183,6 +185,7 @@ fn decode(value: &Value) -> Option<Outcome> {
     let mut row = columns::from_cells(&layout, &headers, |i| json::read_cell(cells.get(i)))?;
     row.index = index.as_u64()?;
     row.key = key.as_str()?.to_string();
+    row.origin = Origin::from_word(origin.as_str()?)?;
     Some(row)
 }
 
@@ -207,6 +210,7 @@ mod tests {
             error_kind: None,
             source: format!("list.txt:{index}"),
             headers: vec![Some("text/html".into()), None],
+            origin: Origin::Resumed,
         }
     }
 

@@ -17,7 +17,7 @@ mod verdict;
 pub use accept::Accept;
 pub use error::{Error, Result};
 pub use error_kind::ErrorKind;
-pub use outcome::{Method, Outcome};
+pub use outcome::{Method, Origin, Outcome};
 pub use secret::{HIDDEN, hide_passwords, hide_passwords_in};
 pub use tally::Tally;
 pub use target::{Target, TargetKind, entry_key, text_key, url_key};

@@ -21,6 +21,38 @@ impl Method {
     }
 }
 
+/// Where a row comes from. Not a column: what a row says does not depend
+/// on it, but what is done with it does (the cache keeps only results
+/// checked now, with the time they were checked).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Origin {
+    /// Made by this run: checked now, or judged without a request
+    /// (invalid, skipped, a file on disk, a host found unreachable).
+    #[default]
+    Run,
+    /// A fresh ok result taken from the cache (`--cache`).
+    Cache,
+    /// A row kept from the report being resumed (`--resume`).
+    Resumed,
+}
+
+impl Origin {
+    /// Its name in the run's temporary files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Run => "run",
+            Origin::Cache => "cache",
+            Origin::Resumed => "resumed",
+        }
+    }
+
+    pub fn from_word(word: &str) -> Option<Origin> {
+        [Origin::Run, Origin::Cache, Origin::Resumed]
+            .into_iter()
+            .find(|origin| origin.as_str() == word)
+    }
+}
+
 /// One report row: plain data, the same for every report format.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
@@ -52,6 +84,8 @@ pub struct Outcome {
     pub source: String,
     /// Captured response headers, in the order of the capture list.
     pub headers: Vec<Option<String>>,
+    /// Where the row comes from. Not a column.
+    pub origin: Origin,
 }
 
 impl Outcome {
@@ -114,6 +148,7 @@ impl Outcome {
             error_kind: None,
             source,
             headers: vec![None; captured],
+            origin: Origin::Run,
         }
     }
 }

@@ -18,7 +18,7 @@ use headcheck::report::{self, Destination, Report, ReportOptions};
 use headcheck::resume::Resumed;
 use headcheck::run::{self, Observer, RunEnd, RunOptions};
 use headcheck::shard::{self, Shard};
-use headcheck::types::{FailRule, Outcome};
+use headcheck::types::{FailRule, Origin, Outcome};
 use reqwest::header::{HeaderMap, HeaderName};
 
 use crate::annotate;
@@ -526,7 +526,7 @@ impl Observer for Printer {
     fn emit(&mut self, outcome: Outcome) -> io::Result<()> {
         self.summary.add(&outcome);
         if let Some(cache) = &mut self.cache {
-            if outcome.attempts == 0 && outcome.method.is_some() {
+            if outcome.origin == Origin::Cache {
                 self.from_cache += 1;
             }
             cache.record(&outcome);
