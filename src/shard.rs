@@ -10,7 +10,7 @@
 //! disk) is placed by the same function over its text, so that the N
 //! reports together hold every row of the unsharded run exactly once.
 
-use crate::types::{Error, TargetKind};
+use crate::types::{Error, TargetKind, host_key};
 
 /// This run's part of the split.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,11 +63,11 @@ impl Shard {
     /// Whether this run keeps the entry.
     pub fn keeps(&self, kind: &TargetKind, text: &str) -> bool {
         let key = match kind {
-            TargetKind::Check(url) => url.host_str().unwrap_or(text),
+            TargetKind::Check(url) => host_key(url),
             // Excluded URLs and other schemes: by host when they have one.
             _ => match url::Url::parse(text) {
                 Ok(url) if matches!(url.scheme(), "http" | "https") => {
-                    return self.keeps_host(url.host_str().unwrap_or(text));
+                    return self.keeps_host(host_key(&url));
                 }
                 _ => text,
             },
@@ -151,9 +151,11 @@ mod tests {
             shards.iter().position(|s| s.keeps(&kind, text)).unwrap()
         };
         let a = home("http://a.test/1");
+        // A host is its host key: the scheme's own port is the same host,
+        // another port another host (which may be in another shard).
         for same_host in [
             "HTTP://A.TEST/2",
-            "https://a.test:8443/3",
+            "https://a.test:443/3",
             "http://a.test/excluded",
         ] {
             assert_eq!(home(same_host), a, "{same_host}");

@@ -421,3 +421,28 @@ fn a_hanging_url_at_the_top_never_stops_the_reading_of_a_long_list() {
     assert_eq!(csv.get(1, "result"), "ok", "the hanging URL was answered");
     assert_eq!(csv.col("url"), urls, "rows in input order");
 }
+
+#[test]
+fn a_closed_port_is_unreachable_though_another_port_of_its_host_answers() {
+    let server = Server::start(|_| Reply::ok());
+    let closed = format!("http://127.0.0.1:{}", closed_port());
+    let (csv, stderr, code) = run(&[
+        "--retries",
+        "0",
+        "-c",
+        "1",
+        &server.url("/first"),
+        &format!("{closed}/1"),
+        &format!("{closed}/2"),
+        &format!("{closed}/3"),
+    ]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(csv.col("result"), ["ok", "error", "error", "error"]);
+    // The port's first URL tried, the others settled without a request.
+    assert_eq!(csv.col("attempts"), ["1", "1", "0", "0"]);
+    assert!(
+        csv.get(2, "error").ends_with("(host unreachable)"),
+        "{:?}",
+        csv.rows
+    );
+}

@@ -15,7 +15,7 @@ use super::options::CheckOptions;
 use super::redirect::chase;
 use super::retry::retry_wait;
 use crate::types::{
-    Error, ErrorKind, Method, Origin, Outcome, Target, TargetKind, Verdict, url_key,
+    Error, ErrorKind, Method, Origin, Outcome, Target, TargetKind, Verdict, host_key, url_key,
 };
 
 /// Longest time a document fetch (a sitemap) may take, body included.
@@ -116,8 +116,9 @@ impl Checker {
             // turn at once, and a task's size is that of its largest state.
             let answer = Box::pin(attempt(&self.client, &url, &mut elapsed)).await;
             let answered = || {
-                let host = answer.final_url.host_str().unwrap_or_default();
-                self.client.limits().has_answered(host)
+                self.client
+                    .limits()
+                    .has_answered(host_key(&answer.final_url))
             };
             let Some(wait) = retry_wait(self.options(), &answer, attempts, answered) else {
                 break answer;
@@ -130,7 +131,7 @@ impl Checker {
                 // waits, not just this one.
                 self.client
                     .limits()
-                    .back_off(answer.final_url.host_str().unwrap_or_default(), wait);
+                    .back_off(host_key(&answer.final_url), wait);
             }
             // No slot is held while waiting: other URLs go on.
             Box::pin(tokio::time::sleep(wait)).await;
@@ -157,12 +158,7 @@ impl Checker {
         let Reply::Failure(failure) = &answer.reply else {
             return HostNews::Answered;
         };
-        if answer.redirects > 0
-            || self
-                .client
-                .limits()
-                .has_answered(url.host_str().unwrap_or_default())
-        {
+        if answer.redirects > 0 || self.client.limits().has_answered(host_key(url)) {
             return HostNews::Answered;
         }
         if failure.is_unreachable() {

@@ -13,7 +13,7 @@ use super::failure::{self, Failure};
 use super::limits::{Limits, Permit};
 use super::options::CheckOptions;
 use super::quota::Quota;
-use crate::types::{Error, Method};
+use crate::types::{Error, Method, host_key};
 
 /// The client, the options and the limits of one run; cheap to clone.
 #[derive(Debug, Clone)]
@@ -58,7 +58,7 @@ impl Client {
         elapsed: &mut Duration,
         timeout: Option<Duration>,
     ) -> Result<reqwest::Response, Failure> {
-        let host = url.host_str().unwrap_or_default();
+        let host = host_key(url);
         let mut permit = self.limits.acquire(host).await;
         // With no answer from the host yet, there is no kept-alive
         // connection to it either.

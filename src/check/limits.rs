@@ -530,11 +530,11 @@ impl Limits {
         }
     }
 
-    /// From now on, the name of a host that has never answered is sent on
-    /// the returned channel each time one of its requests stalls (no
-    /// answer after `--stall-after`): the run lets such a host's next URL
-    /// go as a probe instead of waiting for the timeout. A later call
-    /// replaces the earlier channel.
+    /// From now on, the key of a host ([`crate::types::host_key`]) that has
+    /// never answered is sent on the returned channel each time one of its
+    /// requests stalls (no answer after `--stall-after`): the run lets such
+    /// a host's next URL go as a probe instead of waiting for the timeout.
+    /// A later call replaces the earlier channel.
     pub fn watch_silent_hosts(&self) -> mpsc::UnboundedReceiver<String> {
         let (sender, receiver) = mpsc::unbounded_channel();
         *lock(&self.inner.silent) = Some(sender);

@@ -11,7 +11,7 @@ use url::Url;
 use super::answer::{Answer, Reply, follow};
 use super::client::Client;
 use super::options::{CheckOptions, MethodPolicy};
-use crate::types::Method;
+use crate::types::{Method, host_key};
 
 /// One attempt: the method policy's requests, with their redirects.
 pub async fn attempt(client: &Client, url: &Url, elapsed: &mut Duration) -> Answer {
@@ -19,7 +19,7 @@ pub async fn attempt(client: &Client, url: &Url, elapsed: &mut Duration) -> Answ
         MethodPolicy::Head => follow(client, Method::Head, url, elapsed).await,
         MethodPolicy::Get => follow(client, Method::Get, url, elapsed).await,
         MethodPolicy::Auto => {
-            let host = url.host_str().unwrap_or_default();
+            let host = host_key(url);
             if client.limits().skips_head(host) {
                 return follow(client, Method::Get, url, elapsed).await;
             }

@@ -25,7 +25,7 @@ use rust_xlsxwriter::{
 };
 
 use super::columns::{self, Cell};
-use crate::types::{Outcome, Tally, Verdict};
+use crate::types::{Outcome, Tally, Verdict, host_key};
 
 /// Rows on one Excel sheet, the header included.
 const MAX_ROWS: u32 = 1_048_576;
@@ -170,7 +170,7 @@ impl Xlsx {
         let web = url::Url::parse(&outcome.url)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https"));
-        self.tally(outcome, web.as_ref().and_then(url::Url::host_str));
+        self.tally(outcome, web.as_ref().map(host_key));
         self.write_row(outcome, web.is_some()).map_err(xlsx_io)
     }
 
@@ -315,7 +315,17 @@ impl Xlsx {
         }
         for (host, stats) in hosts {
             row += 1;
-            let (readable, _) = idna::domain_to_unicode(host);
+            // The host key may end in a port: only the name is punycode.
+            let (name, port) = match host.rsplit_once(':') {
+                Some((name, port)) if !name.ends_with(':') && !port.contains(']') => {
+                    (name, Some(port))
+                }
+                _ => (host.as_str(), None),
+            };
+            let (mut readable, _) = idna::domain_to_unicode(name);
+            if let Some(port) = port {
+                readable = format!("{readable}:{port}");
+            }
             sheet.write_string(row, 0, cell_text(&readable))?;
             sheet.write_number(row, 1, stats.tally.total() as f64)?;
             let shown = [

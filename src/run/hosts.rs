@@ -24,7 +24,8 @@
 //! which keeps a run close to its shortest length), and a host of 83 URLs
 //! of 2 s each goes before one of 300 URLs of 10 ms.
 //!
-//! A "host" here is the authority, `host:port`: a closed port says nothing of
+//! A "host" here is the run's one host key ([`host_key`]: the authority,
+//! `host:port`), as in the request limits: a closed port says nothing of
 //! the host's other ports. Hosts and their fates are kept for the run: they
 //! grow with the number of hosts, not URLs (an idle host keeps no buffer).
 
@@ -32,10 +33,10 @@ use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::time::Duration;
 
-use url::{Position, Url};
+use url::Url;
 
 use crate::check::HostNews;
-use crate::types::{ErrorKind, Target, TargetKind};
+use crate::types::{ErrorKind, Target, TargetKind, host_key};
 
 /// A host's number in this run.
 pub type HostId = usize;
@@ -65,10 +66,6 @@ pub struct HostQueues {
     ready: BTreeSet<(Reverse<u32>, u64, HostId)>,
     /// Orders hosts with as many waiting targets.
     turn: u64,
-    /// Hosts that have not answered yet, by name without the port (how the
-    /// request limits know hosts, and so how a stall is told), until their
-    /// fate is known.
-    warming: HashMap<String, Vec<HostId>>,
 }
 
 #[derive(Default)]
@@ -79,8 +76,6 @@ struct HostQueue {
     ready: Option<(Reverse<u32>, u64)>,
     fate: Option<Fate>,
     probe: Probe,
-    /// The host's name in `warming`, while it is there.
-    warming: Option<Box<str>>,
     /// The time its answered checks have taken, weighting recent ones, in
     /// microseconds (0 before the first).
     took_us: u64,
@@ -127,24 +122,18 @@ impl HostQueues {
             queues: Vec::new(),
             ready: BTreeSet::new(),
             turn: 0,
-            warming: HashMap::new(),
         }
     }
 
     /// The number of the host that `url`'s check waits for, new or known.
     pub fn id(&mut self, url: &Url) -> HostId {
-        let authority = authority(url);
-        if let Some(&id) = self.ids.get(authority) {
+        let key = host_key(url);
+        if let Some(&id) = self.ids.get(key) {
             return id;
         }
         let id = self.queues.len();
-        let name = url.host_str().unwrap_or_default();
-        self.queues.push(HostQueue {
-            warming: Some(name.into()),
-            ..HostQueue::default()
-        });
-        self.ids.insert(authority.to_string(), id);
-        self.warming.entry(name.to_string()).or_default().push(id);
+        self.queues.push(HostQueue::default());
+        self.ids.insert(key.to_string(), id);
         id
     }
 
@@ -180,20 +169,17 @@ impl HostQueues {
         Some((Turn { host: id, probe }, target))
     }
 
-    /// A request to host `name` (without its port), which has never
-    /// answered, has stalled: each host of that name still warming up with
-    /// a check running may send its probe now rather than after the
-    /// timeout.
-    pub fn silent(&mut self, name: &str) {
-        let Some(ids) = self.warming.get(name) else {
+    /// A request to host `key` ([`host_key`]), which has never answered,
+    /// has stalled: if the host is still warming up with a check running,
+    /// it may send its probe now rather than after the timeout.
+    pub fn silent(&mut self, key: &str) {
+        let Some(&id) = self.ids.get(key) else {
             return;
         };
-        for id in ids.clone() {
-            let queue = &mut self.queues[id];
-            if queue.fate.is_none() && queue.probe == Probe::NotNeeded && queue.running > 0 {
-                queue.probe = Probe::Due;
-                self.reconsider(id);
-            }
+        let queue = &mut self.queues[id];
+        if queue.fate.is_none() && queue.probe == Probe::NotNeeded && queue.running > 0 {
+            queue.probe = Probe::Due;
+            self.reconsider(id);
         }
     }
 
@@ -253,25 +239,8 @@ impl HostQueues {
             queue.fate = Some(Fate::Unreachable(kind, error));
         }
         queue.running = queue.running.saturating_sub(1);
-        if queue.fate.is_some() {
-            self.stop_warming(id);
-        }
         self.reconsider(id);
         settled
-    }
-
-    /// Forgets host `id` among the hosts warming up, now that its fate is
-    /// known.
-    fn stop_warming(&mut self, id: HostId) {
-        let Some(name) = self.queues[id].warming.take() else {
-            return;
-        };
-        if let Some(ids) = self.warming.get_mut(&*name) {
-            ids.retain(|&other| other != id);
-            if ids.is_empty() {
-                self.warming.remove(&*name);
-            }
-        }
     }
 
     /// Puts host `id` in `ready` under its current key when it has waiting
@@ -326,12 +295,6 @@ fn rank(waiting: usize, per_host: usize, took_us: u64) -> u32 {
         0
     };
     bits * 4 + quarters as u32
-}
-
-/// The host a URL's check waits for: `host`, or `host:port` when the port
-/// is not the scheme's own (a slice of the URL: nothing is allocated).
-fn authority(url: &Url) -> &str {
-    &url[Position::BeforeHost..Position::AfterPort]
 }
 
 /// The target of a URL whose host could not be reached.

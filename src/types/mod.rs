@@ -20,5 +20,5 @@ pub use error_kind::ErrorKind;
 pub use outcome::{Method, Origin, Outcome};
 pub use secret::{HIDDEN, hide_passwords, hide_passwords_in};
 pub use tally::Tally;
-pub use target::{Target, TargetKind, entry_key, text_key, url_key};
+pub use target::{Target, TargetKind, entry_key, host_key, text_key, url_key};
 pub use verdict::{FailRule, Verdict};

@@ -55,6 +55,19 @@ pub fn entry_key<'a>(kind: &'a TargetKind, text: &'a str) -> &'a str {
     }
 }
 
+/// The host a URL belongs to for the whole run: its authority, `host` or
+/// `host:port` when the port is not the scheme's own, without user and
+/// password (a slice of the URL: nothing is allocated). The scheduler, the
+/// request limits, the shard and the workbook all key hosts by it.
+///
+/// With the port, not the name alone: two ports of one name are most often
+/// two servers (`localhost:3000` and `localhost:8080`, a site and its API),
+/// so one answering says nothing of the other (a closed port still gets
+/// the unreachable short-cut) and each has its own `--per-host` slots.
+pub fn host_key(url: &Url) -> &str {
+    &url[Position::BeforeHost..Position::AfterPort]
+}
+
 /// The key of a URL to check: its normal form without the `#fragment`.
 pub fn url_key(url: &Url) -> &str {
     &url[..Position::AfterQuery]
