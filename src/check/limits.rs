@@ -61,6 +61,11 @@ use tokio::time::Instant;
 
 use super::quota::Quota;
 
+/// Requests in flight in total (`-c`).
+pub const DEFAULT_CONCURRENCY: usize = 128;
+/// Requests in flight to one host (`--per-host`).
+pub const DEFAULT_PER_HOST: usize = 8;
+
 /// The limits of one run.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LimitOptions {
@@ -74,6 +79,18 @@ pub struct LimitOptions {
     /// a pause, pauses merged into one, or the gap a learned or announced
     /// pace puts between two of its requests.
     pub max_wait: Duration,
+}
+
+/// The command line's defaults.
+impl Default for LimitOptions {
+    fn default() -> Self {
+        LimitOptions {
+            concurrency: DEFAULT_CONCURRENCY,
+            per_host: DEFAULT_PER_HOST,
+            rate_per_host: None,
+            max_wait: super::options::DEFAULT_MAX_RETRY_WAIT,
+        }
+    }
 }
 
 /// Shared by every check of one run.

@@ -15,5 +15,9 @@ mod redirect;
 mod retry;
 
 pub use checker::{Checked, Checker, HostNews};
-pub use limits::{LimitOptions, Limits};
-pub use options::{CheckOptions, MethodPolicy};
+pub use limits::{DEFAULT_CONCURRENCY, DEFAULT_PER_HOST, LimitOptions, Limits};
+pub use options::{
+    CheckOptions, DEFAULT_CAPTURE, DEFAULT_MAX_REDIRECTS, DEFAULT_MAX_RETRY_WAIT, DEFAULT_RETRIES,
+    DEFAULT_STALL_AFTER, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT, MAX_CONNECT_TIMEOUT, MethodPolicy,
+    connect_timeout_for,
+};

@@ -6,4 +6,4 @@ mod hosts;
 mod reorder;
 mod scheduler;
 
-pub use scheduler::{Observer, RunEnd, RunOptions, run};
+pub use scheduler::{Observer, RunEnd, RunOptions, max_tasks_for, run};

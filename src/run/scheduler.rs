@@ -43,7 +43,7 @@ use tokio::sync::mpsc;
 
 use super::hosts::{HostQueues, Turn};
 use super::reorder::Reorder;
-use crate::check::{Checked, Checker, HostNews};
+use crate::check::{Checked, Checker, DEFAULT_CONCURRENCY, DEFAULT_PER_HOST, HostNews};
 use crate::types::{Error, ErrorKind, Outcome, Target, TargetKind, Verdict, text_key};
 
 /// How many read entries may be unfinished (queued for their host, or being
@@ -75,10 +75,17 @@ impl Default for RunOptions {
         RunOptions {
             ordered: true,
             window: DEFAULT_WINDOW,
-            per_host: 8,
-            max_tasks: 256,
+            per_host: DEFAULT_PER_HOST,
+            max_tasks: max_tasks_for(DEFAULT_CONCURRENCY),
         }
     }
+}
+
+/// The most tasks for `concurrency` global slots: room for every slot, plus
+/// as many checks between requests (redirects, retries), parked at their
+/// host or settling rows.
+pub fn max_tasks_for(concurrency: usize) -> usize {
+    concurrency.saturating_mul(2).max(64)
 }
 
 /// Receives what the run produces.

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use clap::Parser;
 use headcheck::cache::Cache;
-use headcheck::check::{CheckOptions, Checker, LimitOptions, Limits};
+use headcheck::check::{CheckOptions, Checker, LimitOptions, Limits, connect_timeout_for};
 use headcheck::input::{
     self, Caps, DocumentOptions, Fetcher, Filter, Input, ReaderOptions, SitemapOptions,
 };
@@ -28,11 +28,6 @@ use crate::open_files;
 use crate::progress::Progress;
 use crate::same_file::same_file;
 use crate::summary::{Summary, plural, terminal_safe};
-
-/// Longest time a connection attempt may take: half of `--timeout`, at most
-/// this. Shorter than the request's timeout, so that a host that never
-/// accepts a connection is told from one that accepts and never answers.
-const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub fn main() -> i32 {
     let args = match Args::try_parse() {
@@ -227,7 +222,7 @@ fn checker(args: &Args, capture: Vec<HeaderName>) -> anyhow::Result<Checker> {
         method: args.method.into(),
         max_redirects: args.max_redirects,
         timeout: args.timeout,
-        connect_timeout: (args.timeout / 2).min(MAX_CONNECT_TIMEOUT),
+        connect_timeout: connect_timeout_for(args.timeout),
         headers,
         user_agent: args.user_agent.clone(),
         insecure: args.insecure,
@@ -359,9 +354,7 @@ fn run_options(args: &Args) -> RunOptions {
     RunOptions {
         ordered: !args.unordered,
         per_host: args.per_host as usize,
-        // Room for every request slot plus as many checks between requests
-        // (redirects, retries) or settling rows.
-        max_tasks: (args.concurrency as usize).saturating_mul(2).max(64),
+        max_tasks: run::max_tasks_for(args.concurrency as usize),
         ..RunOptions::default()
     }
 }

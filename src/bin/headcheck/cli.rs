@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use headcheck::check::MethodPolicy;
+use headcheck::check::{self, MethodPolicy};
 use headcheck::report::{Destination, Format};
 use headcheck::types::{Accept, FailRule};
 use regex::Regex;
@@ -134,7 +134,7 @@ pub struct Args {
         hide_short_help = true,
         long,
         value_name = "N",
-        default_value_t = 10
+        default_value_t = check::DEFAULT_MAX_REDIRECTS
     )]
     pub max_redirects: u32,
 
@@ -145,7 +145,7 @@ pub struct Args {
     pub timeout: Duration,
 
     /// Requests in flight at once, in total.
-    #[arg(help_heading = "Politeness", short = 'c', long, value_name = "N", default_value_t = 128,
+    #[arg(help_heading = "Politeness", short = 'c', long, value_name = "N", default_value_t = check::DEFAULT_CONCURRENCY as u32,
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub concurrency: u32,
 
@@ -153,7 +153,7 @@ pub struct Args {
     ///
     /// Politeness: many servers ban clients that open dozens of
     /// connections.
-    #[arg(help_heading = "Politeness", long, value_name = "N", default_value_t = 8,
+    #[arg(help_heading = "Politeness", long, value_name = "N", default_value_t = check::DEFAULT_PER_HOST as u32,
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub per_host: u32,
 
@@ -177,7 +177,7 @@ pub struct Args {
         hide_short_help = true,
         long,
         value_name = "N",
-        default_value_t = 2
+        default_value_t = check::DEFAULT_RETRIES
     )]
     pub retries: u32,
 
@@ -195,7 +195,7 @@ pub struct Args {
 
     /// User-Agent header sent with every request.
     #[arg(help_heading = "Request", hide_short_help = true, long, value_name = "TEXT",
-          default_value = concat!("headcheck/", env!("CARGO_PKG_VERSION")))]
+          default_value = check::DEFAULT_USER_AGENT)]
     pub user_agent: String,
 
     /// Accept invalid TLS certificates (self-signed, expired, wrong name).
@@ -556,6 +556,34 @@ fn parse_resolve(text: &str) -> Result<(String, SocketAddr), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use headcheck::check::{CheckOptions, LimitOptions};
+    use headcheck::run::RunOptions;
+
+    #[test]
+    fn the_command_line_defaults_are_the_library_defaults() {
+        let args = Args::try_parse_from(["headcheck", "http://a.test/"]).unwrap();
+        let check = CheckOptions::default();
+        assert_eq!(args.timeout, check.timeout);
+        assert_eq!(
+            check.connect_timeout,
+            check::connect_timeout_for(args.timeout)
+        );
+        assert_eq!(args.stall_after, check.stall_after);
+        assert_eq!(args.max_retry_wait, check.max_retry_wait);
+        assert_eq!(args.max_redirects, check.max_redirects);
+        assert_eq!(args.retries, check.retries);
+        assert_eq!(args.accept, check.accept);
+        assert_eq!(args.user_agent, check.user_agent);
+        assert_eq!(MethodPolicy::from(args.method), check.method);
+        let captured: Vec<&str> = check.capture.iter().map(|h| h.as_str()).collect();
+        assert_eq!(args.capture.join(","), captured.join(","));
+        let limits = LimitOptions::default();
+        assert_eq!(args.concurrency as usize, limits.concurrency);
+        assert_eq!(args.per_host as usize, limits.per_host);
+        assert_eq!(args.rate_per_host, limits.rate_per_host);
+        assert_eq!(args.max_retry_wait, limits.max_wait);
+        assert_eq!(args.per_host as usize, RunOptions::default().per_host);
+    }
 
     #[test]
     fn resolve_accepts_ipv4_ipv6_and_unicode_hosts() {

@@ -1,0 +1,129 @@
+//! The engine without the binary: the library's defaults, a checker, the
+//! run and an observer of the test's own, as another program would use
+//! them.
+
+mod support;
+
+use std::io;
+
+use headcheck::check::{CheckOptions, Checker, LimitOptions, Limits};
+use headcheck::run::{self, Observer, RunEnd, RunOptions};
+use headcheck::types::{ErrorKind, Outcome, Target, TargetKind, Verdict};
+use support::{Reply, Server};
+
+/// Keeps what the run hands out.
+#[derive(Default)]
+struct Rows {
+    finished: Vec<(Verdict, bool)>,
+    emitted: Vec<Outcome>,
+    flushes: usize,
+    total: Option<u64>,
+}
+
+impl Observer for Rows {
+    fn finished(&mut self, outcome: &Outcome, requested: bool) {
+        self.finished.push((outcome.verdict, requested));
+    }
+
+    fn emit(&mut self, outcome: Outcome) -> io::Result<()> {
+        self.emitted.push(outcome);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.flushes += 1;
+        Ok(())
+    }
+
+    fn input_done(&mut self, count: u64) {
+        self.total = Some(count);
+    }
+}
+
+fn target(index: u64, text: &str) -> Target {
+    let kind = match url::Url::parse(text) {
+        Ok(url) => TargetKind::Check(url),
+        Err(e) => TargetKind::Invalid(e.to_string()),
+    };
+    Target {
+        index,
+        text: text.to_string(),
+        source: format!("test:{}", index + 1),
+        kind,
+    }
+}
+
+#[test]
+fn the_library_checks_a_list_with_its_defaults_and_hands_rows_out_in_order() {
+    // The test server has a runtime of its own; the engine gets another.
+    let server = Server::start(|seen| match seen.path.as_str() {
+        "/gone" => Reply::status(404),
+        _ => Reply::ok().header("content-type", "text/html"),
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let rows = runtime.block_on(check_all(&server));
+    assert_eq!(rows.total, Some(4));
+    let verdicts: Vec<Verdict> = rows.emitted.iter().map(|o| o.verdict).collect();
+    assert_eq!(
+        verdicts,
+        [Verdict::Ok, Verdict::Broken, Verdict::Invalid, Verdict::Ok]
+    );
+    let indexes: Vec<u64> = rows.emitted.iter().map(|o| o.index).collect();
+    assert_eq!(indexes, [0, 1, 2, 3], "in input order");
+    assert_eq!(rows.emitted[1].status, Some(404));
+    assert_eq!(rows.emitted[1].error_kind, Some(ErrorKind::Status));
+    // The default capture: content-type, content-length, last-modified.
+    assert_eq!(rows.emitted[0].headers[0].as_deref(), Some("text/html"));
+    assert_eq!(rows.emitted[0].headers.len(), 3);
+    // Every row finished once; the invalid one without a request.
+    assert_eq!(rows.finished.len(), 4);
+    assert_eq!(
+        rows.finished
+            .iter()
+            .filter(|(_, requested)| !requested)
+            .count(),
+        1
+    );
+    assert!(rows.flushes >= 1);
+    assert_eq!(
+        server.seen_at("/gone").len(),
+        2,
+        "HEAD, then GET to confirm"
+    );
+}
+
+/// Runs the engine, with the library's defaults, on four entries.
+async fn check_all(server: &Server) -> Rows {
+    let checker = Checker::new(
+        CheckOptions::default(),
+        Limits::new(LimitOptions::default()),
+    )
+    .unwrap();
+    let texts = [
+        server.url("/a"),
+        server.url("/gone"),
+        "http://".to_string(),
+        server.url("/b"),
+    ];
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    let feed = tokio::spawn(async move {
+        for (i, text) in texts.iter().enumerate() {
+            tx.send(Ok(target(i as u64, text))).await.unwrap();
+        }
+    });
+    let mut rows = Rows::default();
+    let end = run::run(
+        checker,
+        rx,
+        RunOptions::default(),
+        &mut rows,
+        std::future::pending(),
+    )
+    .await;
+    feed.await.unwrap();
+    assert!(matches!(end, RunEnd::Complete), "{end:?}");
+    rows
+}
