@@ -29,7 +29,7 @@ use serde_json::{Map, Value};
 
 use crate::report::columns::{self, Cell};
 use crate::report::json;
-use crate::types::{Accept, Error, Origin, Outcome, Verdict};
+use crate::types::{Accept, Error, Origin, Outcome, Source, Verdict};
 
 /// The first line of a cache file.
 const FORMAT_LINE: &str = r#"{"headcheck_cache":1}"#;
@@ -59,7 +59,7 @@ pub struct Fresh {
 impl Fresh {
     /// The row for `key` from the cache, when its result is there and has
     /// every header the run captures.
-    pub fn row(&self, key: &str, url: &str, source: &str) -> Option<Outcome> {
+    pub fn row(&self, key: &str, url: &str, source: &Source) -> Option<Outcome> {
         let entry = self.entries.get(key)?;
         let headers = self
             .capture
@@ -76,7 +76,7 @@ impl Fresh {
             attempts: 0,
             error: None,
             error_kind: None,
-            source: source.to_string(),
+            source: source.clone(),
             headers,
             origin: Origin::Cache,
             ..entry.row.clone()
@@ -348,14 +348,19 @@ mod tests {
         let fresh = cache.fresh();
         assert_eq!(fresh.entries.len(), 2);
         let row = fresh
-            .row("http://a.test/", "HTTP://A.test", "x.md:3")
+            .row("http://a.test/", "HTTP://A.test", &"x.md:3".into())
             .unwrap();
         assert_eq!(row.attempts, 0);
-        assert_eq!(row.source, "x.md:3");
+        assert_eq!(row.source.as_str(), "x.md:3");
         assert_eq!(row.headers, [Some("text/html".to_string())]);
         // A run that captures another header cannot use the entry.
         let other = Cache::load(&path, day, &accept, &["server".to_string()]).unwrap();
-        assert!(other.fresh().row("http://a.test/", "x", "y").is_none());
+        assert!(
+            other
+                .fresh()
+                .row("http://a.test/", "x", &"y".into())
+                .is_none()
+        );
 
         let mut broken = ok_row("http://b.test/", 1);
         broken.verdict = Verdict::Broken;
@@ -416,7 +421,7 @@ mod tests {
         let cache = Cache::load(&path, hour, &Accept::default(), &[]).unwrap();
         let fresh = cache.fresh();
         assert_eq!(fresh.entries.len(), 1);
-        assert!(fresh.row("http://new.test/", "u", "s").is_some());
+        assert!(fresh.row("http://new.test/", "u", &"s".into()).is_some());
         let lenient: Accept = "200..=299,403".parse().unwrap();
         let cache = Cache::load(&path, hour, &lenient, &[]).unwrap();
         assert_eq!(cache.fresh().entries.len(), 2);

@@ -129,7 +129,7 @@ mod tests {
         let b = resumed.take("http://b.test/").unwrap();
         assert_eq!(b.url, "HTTP://B.test");
         assert_eq!(b.method, Some(Method::Get));
-        assert_eq!(b.source, "list.txt:2");
+        assert_eq!(b.source.as_str(), "list.txt:2");
         assert!(resumed.take("http://c.test/").is_none());
     }
 

@@ -8,7 +8,7 @@ use std::io;
 
 use headcheck::check::{CheckOptions, Checker, LimitOptions, Limits};
 use headcheck::run::{self, Observer, RunEnd, RunOptions};
-use headcheck::types::{ErrorKind, Outcome, Target, TargetKind, Verdict};
+use headcheck::types::{ErrorKind, Outcome, Source, Target, TargetKind, Verdict};
 use support::{Reply, Server};
 
 /// Keeps what the run hands out.
@@ -48,7 +48,7 @@ fn target(index: u64, text: &str) -> Target {
     Target {
         index,
         text: text.to_string(),
-        source: format!("test:{}", index + 1),
+        source: Source::at("test", index + 1, None),
         kind,
     }
 }

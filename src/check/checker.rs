@@ -15,7 +15,8 @@ use super::options::CheckOptions;
 use super::redirect::chase;
 use super::retry::retry_wait;
 use crate::types::{
-    Error, ErrorKind, Method, Origin, Outcome, Target, TargetKind, Verdict, host_key, url_key,
+    Error, ErrorKind, Method, Origin, Outcome, Source, Target, TargetKind, Verdict, host_key,
+    url_key,
 };
 
 /// Longest time a document fetch (a sitemap) may take, body included.
@@ -107,7 +108,7 @@ impl Checker {
         })
     }
 
-    async fn check_url(&self, index: u64, text: String, source: String, url: Url) -> Checked {
+    async fn check_url(&self, index: u64, text: String, source: Source, url: Url) -> Checked {
         let mut elapsed = Duration::ZERO;
         let mut attempts = 0;
         let answer = loop {
@@ -292,5 +293,5 @@ struct Row {
     index: u64,
     key: String,
     text: String,
-    source: String,
+    source: Source,
 }

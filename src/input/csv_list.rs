@@ -6,7 +6,7 @@ use std::io::BufRead;
 
 use super::emitter::Emitter;
 use super::list::push_decoded;
-use crate::types::Error;
+use crate::types::{Error, Source};
 
 /// Names of the column that holds the URLs, compared without case.
 const URL_COLUMNS: [&str; 3] = ["url", "link", "address"];
@@ -73,7 +73,7 @@ pub fn read_csv_list(
             continue;
         }
         let line = record.position().map_or(0, csv::Position::line);
-        if !emitter.emit(entry, format!("{name}:{line}")) {
+        if !emitter.emit(entry, Source::at(name, line, None)) {
             return false;
         }
     }

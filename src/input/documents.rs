@@ -18,7 +18,7 @@ use url::Url;
 
 use super::emitter::Emitter;
 use super::links::{self, DocumentKind};
-use crate::types::{Error, TargetKind};
+use crate::types::{Error, Source, TargetKind};
 
 /// Largest document read; a bigger file is an `error` row.
 const MAX_DOCUMENT_BYTES: u64 = 64 * 1024 * 1024;
@@ -91,7 +91,7 @@ impl Documents {
             Ok(picked) => picked,
             Err(reason) => {
                 let name = dir.display().to_string();
-                return emitter.admit(&name, name.clone(), TargetKind::Unreadable(reason));
+                return emitter.admit(&name, Source::whole(&name), TargetKind::Unreadable(reason));
             }
         };
         let by_glob = picked.num_whitelists() > 0;
@@ -107,7 +107,7 @@ impl Documents {
                     let name = dir.display().to_string();
                     let reason = format!("cannot read: {error}");
                     let kind = TargetKind::Unreadable(reason.clone());
-                    if !emitter.admit_place(&reason, &name, name.clone(), kind) {
+                    if !emitter.admit_place(&reason, &name, Source::whole(&name), kind) {
                         return false;
                     }
                     continue;
@@ -147,7 +147,7 @@ impl Documents {
         let text = match read_text(path) {
             Ok(text) => text,
             Err(reason) => {
-                return emitter.admit(&name, name.clone(), TargetKind::Unreadable(reason));
+                return emitter.admit(&name, Source::whole(&name), TargetKind::Unreadable(reason));
             }
         };
         let found = links::extract(kind, &text);
@@ -157,7 +157,7 @@ impl Documents {
             .and_then(|base| Url::parse(base).ok())
             .or_else(|| self.document_url(path, root));
         for link in found.links {
-            let source = format!("{name}:{}", link.line);
+            let source = Source::at(&name, link.line, None);
             let keep_going = match self.resolve(&link.target, path, root, base.as_ref()) {
                 Resolved::Url(url) => emitter.emit(&url, source),
                 Resolved::Local { path, fragment } => {

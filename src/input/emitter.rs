@@ -13,7 +13,7 @@ use super::fingerprints::Fingerprints;
 use crate::cache::Fresh;
 use crate::resume::Resumed;
 use crate::shard::Shard;
-use crate::types::{Error, Origin, Outcome, Target, TargetKind, entry_key};
+use crate::types::{Error, Origin, Outcome, Source, Target, TargetKind, entry_key};
 
 /// Numbers targets, drops duplicates and classifies each entry.
 pub struct Emitter {
@@ -46,14 +46,14 @@ impl Emitter {
     }
 
     /// Returns false when nobody listens any more.
-    pub fn emit(&mut self, text: &str, source: String) -> bool {
+    pub fn emit(&mut self, text: &str, source: Source) -> bool {
         let kind = classify_entry(text, &self.filter);
         self.admit(text, source, kind)
     }
 
     /// Like [`Emitter::emit`] for an entry already judged (a file on
     /// disk): only the `--include`/`--exclude` patterns still apply.
-    pub fn emit_as(&mut self, text: &str, source: String, kind: TargetKind) -> bool {
+    pub fn emit_as(&mut self, text: &str, source: Source, kind: TargetKind) -> bool {
         let kind = match self.filter.skip_reason(text) {
             Some(reason) => TargetKind::Skipped(reason),
             None => kind,
@@ -63,7 +63,7 @@ impl Emitter {
 
     /// Sends an entry unless it was seen before, or its earlier row when
     /// resuming.
-    pub fn admit(&mut self, text: &str, source: String, kind: TargetKind) -> bool {
+    pub fn admit(&mut self, text: &str, source: Source, kind: TargetKind) -> bool {
         let key = entry_key(&kind, text);
         if !self.seen.insert(key) {
             return true;
@@ -95,7 +95,7 @@ impl Emitter {
         &mut self,
         place: &str,
         text: &str,
-        source: String,
+        source: Source,
         kind: TargetKind,
     ) -> bool {
         // No entry's text holds a newline: this key is no other entry's.
@@ -114,7 +114,7 @@ impl Emitter {
         false
     }
 
-    fn send(&mut self, text: String, source: String, kind: TargetKind) -> bool {
+    fn send(&mut self, text: String, source: Source, kind: TargetKind) -> bool {
         let target = Target {
             index: self.next_index,
             text,

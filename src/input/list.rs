@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::io::{self, BufRead};
 
 use super::emitter::Emitter;
-use crate::types::{Error, TargetKind};
+use crate::types::{Error, Source, TargetKind};
 
 /// Longest line kept from a list file. Longer lines become `invalid` rows
 /// without being buffered whole, so one pathological line cannot eat memory.
@@ -188,12 +188,13 @@ pub fn read_list(name: &str, reader: impl BufRead, emitter: &mut Emitter) -> boo
                 });
             }
         };
-        let source = format!("{name}:{number}");
+        // A list's entry starts its line.
+        let source = Source::at(name, number, Some(1));
         let keep_going = match entry {
             ListEntry::Text(text) => emitter.emit(text, source),
             ListEntry::TooLong => {
                 // Every such line says the same: its place tells it apart.
-                let place = source.clone();
+                let place = source.as_str().to_string();
                 let kind = TargetKind::Invalid(format!("line longer than {MAX_LINE_BYTES} bytes"));
                 emitter.admit_place(&place, "(line too long)", source, kind)
             }

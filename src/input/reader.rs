@@ -18,7 +18,7 @@ use super::sitemap_walk::{SitemapOptions, Walker};
 use crate::cache::Fresh;
 use crate::resume::Resumed;
 use crate::shard::Shard;
-use crate::types::{Error, Target};
+use crate::types::{Error, Source, Target};
 
 /// How the reader thread reads inputs.
 pub struct ReaderOptions {
@@ -58,7 +58,7 @@ pub fn spawn_reader(
             let mut walker = Walker::new(options.sitemaps, options.fetcher, &mut emitter);
             for input in opened {
                 let done = match input {
-                    Opened::Url(text) => walker.emitter.emit(&text, "argv".to_string()),
+                    Opened::Url(text) => walker.emitter.emit(&text, Source::whole("argv")),
                     Opened::Sitemap(text) => walker.remote_root(&text),
                     Opened::Reader { name, reader } => read_document(&name, reader, &mut walker),
                     Opened::Directory(dir) => documents.directory(&dir, walker.emitter),

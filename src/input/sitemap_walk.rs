@@ -17,7 +17,7 @@ use super::fetch::{Fetcher, Pending};
 use super::list::{ListEntry, ListReader, read_list};
 use super::open::prepare;
 use super::sitemap_xml::{self, Caps, Item};
-use crate::types::TargetKind;
+use crate::types::{Source, TargetKind};
 
 /// How deep sitemap indexes may nest (an index of indexes of sitemaps is
 /// depth 2).
@@ -166,7 +166,7 @@ impl<'e> Walker<'e> {
             self.options.alternates,
             |item| match item {
                 Item::Page(url) | Item::Alternate(url) => {
-                    if emitter.emit(&url, source.to_string()) {
+                    if emitter.emit(&url, Source::whole(source)) {
                         ControlFlow::Continue(())
                     } else {
                         stopped = true;
@@ -218,7 +218,7 @@ impl<'e> Walker<'e> {
     fn unreadable(&mut self, sitemap: &str, reason: String) -> bool {
         self.emitter.admit(
             sitemap,
-            sitemap.to_string(),
+            Source::whole(sitemap),
             TargetKind::Unreadable(format!("sitemap: {reason}")),
         )
     }

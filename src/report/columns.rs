@@ -4,7 +4,7 @@
 //! goes through this one table, so a column is named, typed and converted
 //! in one place.
 
-use crate::types::{ErrorKind, Method, Outcome, Verdict, text_key};
+use crate::types::{ErrorKind, Method, Outcome, Source, Verdict, text_key};
 
 /// A cell's value, before a format's own conversion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,9 +187,9 @@ pub const COLUMNS: [Column; 11] = [
     ),
     text(
         "source",
-        |o| Cell::Text(&o.source),
+        |o| Cell::Text(o.source.as_str()),
         |o, c| {
-            o.source = c.as_text().unwrap_or_default().to_string();
+            o.source = Source::parse(c.as_text().unwrap_or_default());
             Some(())
         },
     ),
@@ -303,7 +303,7 @@ pub fn from_cells<'a>(
     let mut outcome = Outcome::unchecked(
         0,
         String::new(),
-        String::new(),
+        Source::default(),
         Verdict::Ok,
         String::new(),
         0,

@@ -63,7 +63,7 @@ impl Junit {
         };
         self.cases.push_str(&format!(
             "    <testcase classname=\"{}\" name=\"{}\" time=\"{seconds:.3}\">{body}</testcase>\n",
-            escape(&outcome.source),
+            escape(outcome.source.as_str()),
             escape(&outcome.url),
         ));
     }

@@ -71,7 +71,7 @@ impl Markdown {
                     row.verdict,
                     row.status.map_or(String::new(), |s| s.to_string()),
                     cell(&row.url),
-                    cell(&row.source),
+                    cell(row.source.as_str()),
                     cell(row.error.as_deref().unwrap_or_default()),
                 );
             }

@@ -192,7 +192,7 @@ fn decode(value: &Value) -> Option<Outcome> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::types::{Method, Verdict};
+    use crate::types::{Method, Source, Verdict};
 
     fn row(index: u64) -> Outcome {
         Outcome {
@@ -208,7 +208,7 @@ mod tests {
             attempts: 1,
             error: None,
             error_kind: None,
-            source: format!("list.txt:{index}"),
+            source: Source::at("list.txt", index, None),
             headers: vec![Some("text/html".into()), None],
             origin: Origin::Resumed,
         }

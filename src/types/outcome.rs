@@ -3,6 +3,7 @@
 
 use super::error_kind::ErrorKind;
 use super::secret::hide_passwords_in;
+use super::source::Source;
 use super::verdict::Verdict;
 
 /// Which request's answer a row reports.
@@ -81,7 +82,7 @@ pub struct Outcome {
     /// The kind of failure, for rows that failed (and blocked ones).
     pub error_kind: Option<ErrorKind>,
     /// Where the URL came from.
-    pub source: String,
+    pub source: Source,
     /// Captured response headers, in the order of the capture list.
     pub headers: Vec<Option<String>>,
     /// Where the row comes from. Not a column.
@@ -92,13 +93,14 @@ impl Outcome {
     /// Hides the passwords of URLs in every text of the row (the key too:
     /// the cache writes it), so that no output holds one.
     pub fn hide_passwords(&mut self) {
-        for text in [&mut self.key, &mut self.url, &mut self.source]
+        for text in [&mut self.key, &mut self.url]
             .into_iter()
             .chain(self.final_url.as_mut())
             .chain(self.error.as_mut())
         {
             hide_passwords_in(text);
         }
+        self.source.rewrite(hide_passwords_in);
     }
 
     /// The status and error in a few words, for summaries: `404`,
@@ -128,7 +130,7 @@ impl Outcome {
     pub fn unchecked(
         index: u64,
         url: String,
-        source: String,
+        source: Source,
         verdict: Verdict,
         reason: String,
         captured: usize,

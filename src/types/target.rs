@@ -5,6 +5,7 @@ use url::{Position, Url};
 
 use super::error_kind::ErrorKind;
 use super::outcome::Outcome;
+use super::source::Source;
 
 /// One entry to report: what the user wrote, where, and what to do with it.
 #[derive(Debug, Clone)]
@@ -14,7 +15,7 @@ pub struct Target {
     /// The input text as given (trimmed), reported in the `url` column.
     pub text: String,
     /// Where the entry came from: `argv`, `stdin:3`, `urls.txt:12`.
-    pub source: String,
+    pub source: Source,
     pub kind: TargetKind,
 }
 

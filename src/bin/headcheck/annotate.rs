@@ -27,13 +27,16 @@ fn annotation(outcome: &Outcome, rule: FailRule) -> Option<String> {
     if !rule.fails(outcome.verdict) {
         return None;
     }
-    let (file, line) = outcome.source.rsplit_once(':')?;
-    let line: u64 = line.parse().ok()?;
+    let (file, line) = (outcome.source.name(), outcome.source.line()?);
     if !Path::new(file).is_file() {
         return None;
     }
+    let column = outcome
+        .source
+        .column()
+        .map_or(String::new(), |column| format!(",col={column}"));
     Some(format!(
-        "::error file={},line={line},title={}::{}",
+        "::error file={},line={line}{column},title={}::{}",
         property(file),
         property(&format!("{} link", outcome.verdict)),
         data(&format!("{}: {}", outcome.url, outcome.detail())),
@@ -60,7 +63,7 @@ fn property(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use headcheck::types::Verdict;
+    use headcheck::types::{Source, Verdict};
 
     #[test]
     fn broken_link_in_a_file_becomes_an_error_annotation() {
@@ -69,7 +72,7 @@ mod tests {
         let mut outcome = Outcome::unchecked(
             0,
             "http://a.test/x%y".into(),
-            format!("{path}:7"),
+            Source::at(path, 7, None),
             Verdict::Broken,
             String::new(),
             0,
@@ -83,7 +86,13 @@ mod tests {
         );
         outcome.source = "stdin:7".into();
         assert!(annotation(&outcome, rule).is_none(), "stdin is not a file");
-        outcome.source = format!("{path}:7");
+        // A place whose column is known says so.
+        outcome.source = Source::at(path, 7, Some(12));
+        assert!(
+            annotation(&outcome, rule)
+                .unwrap()
+                .starts_with(&format!("::error file={path},line=7,col=12,title="))
+        );
         // What fails the run is annotated: a typo link too; blocked links
         // only with --strict.
         outcome.verdict = Verdict::Invalid;

@@ -119,11 +119,5 @@ fn next(file: &mut ReportFile, captured: &[String]) -> anyhow::Result<Option<Out
 /// Rows are ordered by their source's name, then its line number (`min_by`
 /// keeps the first of equal keys, so ties keep the order of the reports).
 fn order_key(outcome: Option<&Outcome>) -> (&str, u64) {
-    let source = outcome.map_or("", |o| o.source.as_str());
-    match source.rsplit_once(':') {
-        Some((name, line)) if !line.is_empty() && line.bytes().all(|b| b.is_ascii_digit()) => {
-            (name, line.parse().unwrap_or(u64::MAX))
-        }
-        _ => (source, 0),
-    }
+    outcome.map_or(("", 0), |o| (o.source.name(), o.source.line().unwrap_or(0)))
 }
