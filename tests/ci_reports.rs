@@ -178,7 +178,7 @@ fn every_link_that_fails_the_run_is_annotated_a_typo_too() {
     );
     assert!(
         stderr.contains(&format!(
-            "::error file={},line=3,title=invalid link::",
+            "::error file={},line=3,col=5,title=invalid link::",
             doc.display()
         )),
         "the row that fails the run is on its line: {stderr}"

@@ -157,7 +157,7 @@ impl Documents {
             .and_then(|base| Url::parse(base).ok())
             .or_else(|| self.document_url(path, root));
         for link in found.links {
-            let source = Source::at(&name, link.line, None);
+            let source = Source::at(&name, link.line, link.column);
             let keep_going = match self.resolve(&link.target, path, root, base.as_ref()) {
                 Resolved::Url(url) => emitter.emit(&url, source),
                 Resolved::Local { path, fragment } => {

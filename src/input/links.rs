@@ -45,6 +45,9 @@ pub struct Link {
     pub target: String,
     /// 1-based line of the link.
     pub line: u64,
+    /// 1-based column (in characters) where the link starts, where known:
+    /// Markdown and plain text; not HTML, whose tokenizer counts lines only.
+    pub column: Option<u32>,
 }
 
 /// The links of a document, in document order, and the `<base href>` of an
@@ -134,6 +137,7 @@ fn markdown(text: &str) -> Links {
                     found.links.push(Link {
                         target: dest_url.into_string(),
                         line: lines.line_of(range.start),
+                        column: Some(lines.column_of(range.start)),
                     });
                 }
             }
@@ -235,23 +239,36 @@ fn bare_urls(text: &str, offset: usize, lines: &Lines) -> Vec<Link> {
         .map(|link| Link {
             target: link.as_str().to_string(),
             line: lines.line_of(offset + link.start()),
+            column: Some(lines.column_of(offset + link.start())),
         })
         .collect()
 }
 
-/// Byte offsets of line starts, to turn an offset into a line number.
-struct Lines(Vec<usize>);
+/// A document and the byte offsets of its line starts, to turn an offset
+/// into a line and a column.
+struct Lines<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+}
 
-impl Lines {
-    fn new(text: &str) -> Lines {
+impl<'a> Lines<'a> {
+    fn new(text: &'a str) -> Lines<'a> {
         let starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
-        Lines(starts)
+        Lines { text, starts }
     }
 
     fn line_of(&self, offset: usize) -> u64 {
-        self.0.partition_point(|&start| start <= offset) as u64
+        self.starts.partition_point(|&start| start <= offset) as u64
+    }
+
+    /// The 1-based column of `offset`, in characters, as editors count.
+    fn column_of(&self, offset: usize) -> u32 {
+        let line = self.line_of(offset) as usize;
+        let start = self.starts[line.saturating_sub(1)];
+        let before = self.text.get(start..offset).unwrap_or_default();
+        u32::try_from(before.chars().count() + 1).unwrap_or(u32::MAX)
     }
 }
 
@@ -358,6 +375,7 @@ impl HtmlSink {
                         found.links.push(Link {
                             target: url.to_string(),
                             line,
+                            column: None,
                         });
                     }
                 }
@@ -365,6 +383,7 @@ impl HtmlSink {
                 found.links.push(Link {
                     target: value,
                     line,
+                    column: None,
                 });
             }
         }
@@ -409,6 +428,32 @@ mod tests {
             .iter()
             .map(|l| (l.target.as_str(), l.line))
             .collect()
+    }
+
+    #[test]
+    fn markdown_and_text_links_know_their_column_html_ones_do_not() {
+        let columns = |kind, text| {
+            extract(kind, text)
+                .links
+                .iter()
+                .map(|l| (l.line, l.column))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            columns(
+                DocumentKind::Markdown,
+                "# Title\n  Über [x](http://a.test/) and http://b.test/\n"
+            ),
+            [(2, Some(8)), (2, Some(32))]
+        );
+        assert_eq!(
+            columns(DocumentKind::Text, "one\n\tsee http://a.test/x\n"),
+            [(2, Some(6))]
+        );
+        assert_eq!(
+            columns(DocumentKind::Html, "<p>\n <a href=\"http://a.test/\">a</a>"),
+            [(2, None)]
+        );
     }
 
     #[test]
