@@ -446,3 +446,29 @@ fn a_closed_port_is_unreachable_though_another_port_of_its_host_answers() {
         csv.rows
     );
 }
+
+#[test]
+fn a_probe_sent_while_the_first_url_still_connects_is_called_off_when_the_host_is_unreachable() {
+    let host = NeverAccepting::start();
+    let urls = [host.url("/a"), host.url("/b"), host.url("/c")];
+    // The first request stalls after 1 s, still connecting: the probe goes.
+    // The connect timeout (half of --timeout) then finds the host
+    // unreachable, and the probe, which could only time out too, is called
+    // off: its row is made at once, as the third URL's.
+    let mut args = vec!["--timeout", "4", "--stall-after", "1", "--retries", "0"];
+    args.extend(urls.iter().map(String::as_str));
+    let (csv, stderr, code) = run(&args);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(csv.get(0, "error"), "connect timeout after 2s");
+    assert_eq!(csv.get(0, "attempts"), "1");
+    for row in 1..3 {
+        assert_eq!(
+            csv.get(row, "error"),
+            "connect timeout after 2s (host unreachable)",
+            "{:?}",
+            csv.rows
+        );
+        assert_eq!(csv.get(row, "attempts"), "0");
+        assert_eq!(csv.get(row, "error_kind"), "connect_timeout");
+    }
+}

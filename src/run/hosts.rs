@@ -33,6 +33,7 @@ use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::time::Duration;
 
+use futures::future::AbortHandle;
 use url::Url;
 
 use crate::check::HostNews;
@@ -74,6 +75,8 @@ struct HostQueue {
     running: usize,
     /// The host's key in `ready`, when it is there.
     ready: Option<(Reverse<u32>, u64)>,
+    /// Calls off the probe while it is out.
+    probe_abort: Option<AbortHandle>,
     fate: Option<Fate>,
     probe: Probe,
     /// The time its answered checks have taken, weighting recent ones, in
@@ -169,6 +172,22 @@ impl HostQueues {
         Some((Turn { host: id, probe }, target))
     }
 
+    /// The probe of host `id` is out; `abort` calls it off.
+    pub fn probe_started(&mut self, id: HostId, abort: AbortHandle) {
+        if let Some(queue) = self.queues.get_mut(id) {
+            queue.probe_abort = Some(abort);
+        }
+    }
+
+    /// The row's target for `target` of host `id`, a called-off probe:
+    /// unreachable as its host is.
+    pub fn settle(&self, id: HostId, target: Target) -> Target {
+        match self.queues.get(id).and_then(|queue| queue.fate.as_ref()) {
+            Some(Fate::Unreachable(kind, error)) => unreachable(target, *kind, error),
+            _ => target,
+        }
+    }
+
     /// A request to host `key` ([`host_key`]), which has never answered,
     /// has stalled: if the host is still warming up with a check running,
     /// it may send its probe now rather than after the timeout.
@@ -231,7 +250,15 @@ impl HostQueues {
                 None
             }
         };
+        if turn.probe {
+            queue.probe_abort = None;
+        }
         if let Some((kind, error)) = condemned {
+            // A probe still out (waiting for a connection that the first
+            // check has just found impossible) would only time out too.
+            if let Some(abort) = queue.probe_abort.take() {
+                abort.abort();
+            }
             settled = std::mem::take(&mut queue.waiting)
                 .into_iter()
                 .map(|target| unreachable(target, kind, &error))

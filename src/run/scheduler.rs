@@ -38,6 +38,7 @@ use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 use futures::FutureExt;
+use futures::future::{AbortHandle, AbortRegistration, Abortable, Aborted};
 use futures::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::mpsc;
 
@@ -148,7 +149,14 @@ pub async fn run<O: Observer>(
             let Some((turn, target)) = hosts.next() else {
                 break;
             };
-            tasks.push(check_caught(checker.clone(), target, Some(turn)));
+            // A probe can be called off: when its host's first check finds
+            // the host unreachable while the probe waits for a connection.
+            let abort = turn.probe.then(|| {
+                let (handle, registration) = AbortHandle::new_pair();
+                hosts.probe_started(turn.host, handle);
+                registration
+            });
+            tasks.push(check_caught(checker.clone(), target, Some(turn), abort));
         }
         if !input_open && tasks.is_empty() {
             break;
@@ -176,7 +184,21 @@ pub async fn run<O: Observer>(
                 // per row when thousands finish each second.
                 let mut next = Some(first);
                 let mut written = Ok(());
-                while let Some((turn, checked)) = next {
+                while let Some((turn, done)) = next {
+                    let checked = match done {
+                        Done::Checked(checked) => checked,
+                        Done::CalledOff(mut target) => {
+                            // Its row is its host's other URLs' row, made
+                            // at once; it counts when that finishes.
+                            if let Some(turn) = turn {
+                                hosts.done(turn, HostNews::Unknown);
+                                target = hosts.settle(turn.host, target);
+                            }
+                            tasks.push(check_caught(checker.clone(), target, None, None));
+                            next = tasks.next().now_or_never().flatten();
+                            continue;
+                        }
+                    };
                     {
                         finished += 1;
                         let Checked {
@@ -192,7 +214,7 @@ pub async fn run<O: Observer>(
                                 hosts.took(turn.host, Duration::from_millis(ms));
                             }
                             for target in hosts.done(turn, news) {
-                                tasks.push(check_caught(checker.clone(), target, None));
+                                tasks.push(check_caught(checker.clone(), target, None, None));
                             }
                         }
                         observer.finished(&outcome, requested);
@@ -229,7 +251,7 @@ pub async fn run<O: Observer>(
                         _ => Some(target),
                     };
                     if let Some(target) = settled {
-                        tasks.push(check_caught(checker.clone(), target, None));
+                        tasks.push(check_caught(checker.clone(), target, None, None));
                     }
                 }
                 Some(Err(e)) => {
@@ -250,16 +272,33 @@ pub async fn run<O: Observer>(
     }
 }
 
+/// How a task ended.
+enum Done {
+    Checked(Checked),
+    /// A probe called off, with its target, whose row is still to be made.
+    CalledOff(Target),
+}
+
 /// Checks one target; a bug that panics becomes an `error` row rather than a
-/// lost one.
+/// lost one. With `abort`, the check may be called off before it ends.
 async fn check_caught(
     checker: Checker,
     target: Target,
     turn: Option<Turn>,
-) -> (Option<Turn>, Checked) {
+    abort: Option<AbortRegistration>,
+) -> (Option<Turn>, Done) {
     let (index, text, source) = (target.index, target.text.clone(), target.source.clone());
     let captured = checker.options().capture.len();
-    let checked = match AssertUnwindSafe(checker.check(target)).catch_unwind().await {
+    let spare = abort.is_some().then(|| target.clone());
+    let check = AssertUnwindSafe(checker.check(target)).catch_unwind();
+    let result = match (abort, spare) {
+        (Some(registration), Some(spare)) => match Abortable::new(check, registration).await {
+            Ok(result) => result,
+            Err(Aborted) => return (turn, Done::CalledOff(spare)),
+        },
+        _ => check.await,
+    };
+    let checked = match result {
         Ok(checked) => checked,
         Err(_) => Checked::row(Outcome {
             key: text_key(&text),
@@ -274,5 +313,5 @@ async fn check_caught(
             .failed_as(ErrorKind::Internal)
         }),
     };
-    (turn, checked)
+    (turn, Done::Checked(checked))
 }
