@@ -61,9 +61,9 @@ pub struct HostQueues {
     queues: Vec<HostQueue>,
     /// Hosts with waiting targets and room to run one more, each at most
     /// once, by (not heard from, or longest work left; first in). The work
-    /// is on a scale of quarter octaves ([`rank`]), so that a host's key
-    /// changes only when its work grows or shrinks by a quarter or so, not
-    /// with every URL (hosts within that take turns).
+    /// is on a scale of octaves ([`rank`]), so that a host's key changes
+    /// only when its work doubles or halves, not with every URL (hosts
+    /// within a factor of two take turns).
     ready: BTreeSet<(Reverse<u32>, u64, HostId)>,
     /// Orders hosts with as many waiting targets.
     turn: u64,
@@ -308,20 +308,19 @@ const TYPICAL_US: u64 = 100_000;
 /// The rank of a host not heard from yet: above any work.
 const NOT_HEARD_FROM: u32 = u32::MAX;
 
-/// A host's work left on a scale of quarter octaves: `waiting` checks,
-/// `per_host` at a time, of `took_us` each. Each step is a quarter more
-/// work than the one below (1, 1.25, 1.5, 1.75, 2, …).
+/// The shortest time a check is taken to need. Below it (a host on the
+/// same machine or network), times are noise at a millisecond's grain,
+/// and hosts are ranked by their waiting URLs alone, as they come, so that
+/// rows finish close to input order.
+const FLOOR_US: u64 = 4_000;
+
+/// A host's work left on a scale of octaves: `waiting` checks, `per_host`
+/// at a time, of `took_us` each (at least [`FLOOR_US`]). Hosts within a
+/// factor of two take turns.
 fn rank(waiting: usize, per_host: usize, took_us: u64) -> u32 {
     let rounds = waiting.div_ceil(per_host.max(1)) as u64;
-    let work = rounds.saturating_mul(took_us.max(1));
-    let bits = u64::BITS - work.leading_zeros();
-    // The two bits after the leading one.
-    let quarters = if bits > 2 {
-        (work >> (bits - 3)) & 3
-    } else {
-        0
-    };
-    bits * 4 + quarters as u32
+    let work = rounds.saturating_mul(took_us.max(FLOOR_US));
+    u64::BITS - work.leading_zeros()
 }
 
 /// The target of a URL whose host could not be reached.
@@ -493,13 +492,16 @@ mod tests {
     }
 
     #[test]
-    fn work_is_ranked_by_quarter_octaves() {
+    fn work_is_ranked_by_octaves_above_a_floor() {
         let ms = |n: u64| n * 1000;
         assert_eq!(rank(8, 8, ms(100)), rank(1, 8, ms(100)));
-        assert!(rank(9, 8, ms(100)) > rank(8, 8, ms(100)));
-        assert_eq!(rank(1, 8, ms(100)), rank(1, 8, ms(110)));
-        assert!(rank(1, 8, ms(130)) > rank(1, 8, ms(100)));
+        assert!(rank(17, 8, ms(100)) > rank(8, 8, ms(100)));
+        assert_eq!(rank(1, 8, ms(100)), rank(1, 8, ms(120)));
+        assert!(rank(1, 8, ms(260)) > rank(1, 8, ms(100)));
         assert!(rank(83, 8, ms(2000)) > rank(2666, 8, ms(40)));
+        // Loopback times (0 or 1 ms, by the millisecond) are all the floor.
+        assert_eq!(rank(40, 8, 1), rank(40, 8, ms(1)));
+        assert_eq!(rank(40, 8, ms(1)), rank(40, 8, ms(4)));
         assert!(rank(usize::MAX, 1, u64::MAX) > rank(1, 1, 1));
     }
 
