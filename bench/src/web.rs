@@ -934,15 +934,20 @@ mod tests {
         assert_eq!(big.hosts[0].urls, 10_000);
     }
 
-    #[test]
-    fn the_bound_counts_a_dead_host_once() {
-        let plan = Plan::new(Spec::dead_hosts());
-        let politeness = Politeness {
+    /// The politeness the benchmark judges every tool under.
+    fn politeness() -> Politeness {
+        Politeness {
             concurrency: 128,
             per_host: 8,
             timeout: Duration::from_secs(20),
             connect_timeout: Duration::from_secs(10),
-        };
+        }
+    }
+
+    #[test]
+    fn the_bound_counts_a_dead_host_once() {
+        let plan = Plan::new(Spec::dead_hosts());
+        let politeness = politeness();
         let bound = plan.lower_bound(&politeness);
         assert_eq!(bound.single, Duration::from_secs(10));
         assert!(bound.value() >= bound.total);
@@ -951,12 +956,7 @@ mod tests {
     #[test]
     fn the_slow_host_mix_is_bound_by_its_slow_host_and_the_global_limit() {
         let plan = Plan::new(Spec::slow_host());
-        let politeness = Politeness {
-            concurrency: 128,
-            per_host: 8,
-            timeout: Duration::from_secs(20),
-            connect_timeout: Duration::from_secs(10),
-        };
+        let politeness = politeness();
         let bound = plan.lower_bound(&politeness);
         let hosts = plan.host_bounds(&politeness);
         assert_eq!(
