@@ -6,13 +6,15 @@
 //! `per_host`) and the run has room: about as many tasks as global slots
 //! (`-c`), plus those parked at their host or stalled (see
 //! [`crate::check::Limits::parked`]), and never more than `max_tasks`; the
-//! host with the longest work left goes first. So few tasks queue for a
-//! global slot, and the hosts' ranking, not the order in which tasks
+//! host with the longest work left goes first. Few tasks queue for a
+//! global slot, then, and the hosts' ranking, not the order in which tasks
 //! reached that queue, decides who gets a free one: a fast host's checks
-//! do not wait behind a slow host's for every request. So a slow or hanging host holds at most its own few
-//! tasks, a dead one a single task for a single timeout (a silent one two:
-//! its first and its probe; its other URLs are then settled at once as
-//! unreachable), and none keeps other hosts' URLs from starting.
+//! do not wait behind a slow host's for every request. A slow or hanging
+//! host holds at most its own few tasks, a dead one a single task for a
+//! single timeout (a silent one two: its first and its probe, which is
+//! called off if the first finds the host unreachable; its other URLs are
+//! then settled at once as unreachable), and none keeps other hosts' URLs
+//! from starting.
 //! Inside a task, each request still waits for its turn in
 //! [`crate::check::Limits`].
 //!
