@@ -421,7 +421,8 @@ fn every_failing_row_says_its_kind_of_failure_in_a_stable_word() {
         &server.url("/a"),
         &server.url("/away"),
         &server.url("/slow"),
-        "http://exa mple.test/",
+        // Not a URL: the port is out of range.
+        "http://127.0.0.1:99999/",
         &format!("{dead}/1"),
         &format!("{dead}/2"),
         "mailto:someone@example.test",

@@ -214,17 +214,31 @@ fn sighup_is_an_interruption_too() {
     check_interrupted(&site, code, &report, &stderr);
 }
 
+/// A report `r.csv` of the first two of `server`'s URLs /0, /1, /2, in a
+/// new directory whose `urls.txt` lists those two; and the three URLs.
+fn reported_two_of_three(server: &Server) -> (tempfile::TempDir, Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let urls: Vec<String> = (0..3).map(|i| server.url(&format!("/{i}"))).collect();
+    let (list, report) = paths(&dir);
+    std::fs::write(&list, urls[..2].join("\n")).unwrap();
+    let (_, _, code) = run(&["-o", &report, &list]);
+    assert_eq!(code, 0);
+    (dir, urls)
+}
+
+/// The list and the report of [`reported_two_of_three`].
+fn paths(dir: &tempfile::TempDir) -> (String, String) {
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    (path("urls.txt"), path("r.csv"))
+}
+
 #[test]
 fn resume_says_how_many_rows_it_kept_and_which_headers_they_lack() {
     let server = Server::start(|_| Reply::ok().header("etag", "\"v1\""));
-    let dir = tempfile::tempdir().unwrap();
-    let (list, report) = (dir.path().join("urls.txt"), dir.path().join("r.csv"));
-    let urls: Vec<String> = (0..3).map(|i| server.url(&format!("/{i}"))).collect();
-    std::fs::write(&list, urls[..2].join("\n")).unwrap();
-    let (list, report) = (list.to_str().unwrap(), report.to_str().unwrap());
-    let (_, _, code) = run(&["-o", report, list]);
-    assert_eq!(code, 0);
-    std::fs::write(dir.path().join("urls.txt"), urls.join("\n")).unwrap();
+    let (dir, urls) = reported_two_of_three(&server);
+    let (list, report) = paths(&dir);
+    let (list, report) = (list.as_str(), report.as_str());
+    std::fs::write(list, urls.join("\n")).unwrap();
 
     let (_, stderr, code) = run(&["--resume", report, "-o", report, list]);
     assert_eq!(code, 0);
@@ -277,15 +291,11 @@ fn as_another_version(report: &str) {
 #[test]
 fn resume_and_merge_read_a_report_by_column_name_whatever_its_version() {
     let server = Server::start(|_| Reply::ok());
-    let dir = tempfile::tempdir().unwrap();
-    let (list, report) = (dir.path().join("urls.txt"), dir.path().join("r.csv"));
-    let urls: Vec<String> = (0..3).map(|i| server.url(&format!("/{i}"))).collect();
-    std::fs::write(&list, urls[..2].join("\n")).unwrap();
-    let (list, report) = (list.to_str().unwrap(), report.to_str().unwrap());
-    let (_, _, code) = run(&["-o", report, list]);
-    assert_eq!(code, 0);
+    let (dir, urls) = reported_two_of_three(&server);
+    let (list, report) = paths(&dir);
+    let (list, report) = (list.as_str(), report.as_str());
     as_another_version(report);
-    std::fs::write(dir.path().join("urls.txt"), urls.join("\n")).unwrap();
+    std::fs::write(list, urls.join("\n")).unwrap();
 
     let requests = server.seen().len();
     let (csv, stderr, code) = run(&["--resume", report, list]);
