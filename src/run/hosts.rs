@@ -24,6 +24,17 @@
 //! which keeps a run close to its shortest length), and a host of 83 URLs
 //! of 2 s each goes before one of 300 URLs of 10 ms.
 //!
+//! A host is worked no harder than the run needs: once its checks are
+//! timed, it runs as many at once as would finish its work within half the
+//! run's expected length (the longest host's work at `per_host`, or all
+//! hosts' work over the run's slots, whichever is longer), between one and
+//! `per_host`. A host of 40 URLs of 100 ms in a run of 30 s runs one check
+//! at a time, 10 requests a second rather than 80, and still finishes long
+//! before the run does; the longest hosts run at their limit, and every
+//! host's share grows as the run's work left shrinks. So a small host is
+//! not burst at (a rate limit it does not announce is met less often, and
+//! fewer idle connections wait in the pool), and the run is no longer.
+//!
 //! A "host" here is the run's one host key ([`host_key`]: the authority,
 //! `host:port`), as in the request limits: a closed port says nothing of
 //! the host's other ports. Hosts and their fates are kept for the run: they
@@ -67,6 +78,15 @@ pub struct HostQueues {
     ready: BTreeSet<(Reverse<u32>, u64, HostId)>,
     /// Orders hosts with as many waiting targets.
     turn: u64,
+    /// The run's slots (`-c`).
+    slots: usize,
+    /// Timed hosts with waiting targets, by the octave of their work at
+    /// `per_host` ([`rank`]): the longest host's work, within a factor of
+    /// two.
+    octaves: [u32; 65],
+    /// Σ waiting × time per check over the timed hosts, in microseconds:
+    /// their work one check at a time.
+    work_us: u128,
 }
 
 #[derive(Default)]
@@ -82,6 +102,19 @@ struct HostQueue {
     /// The time its answered checks have taken, weighting recent ones, in
     /// microseconds (0 before the first).
     took_us: u64,
+    /// What it adds to the run's work, while it is timed and has waiting
+    /// targets: its octave, its work at `per_host` and one at a time.
+    counted: Option<Work>,
+}
+
+/// A timed host's work left, as the run counts it.
+#[derive(Debug, Clone, Copy)]
+struct Work {
+    octave: u32,
+    /// At `per_host` checks at once, in microseconds.
+    at_limit_us: u64,
+    /// One check at a time, in microseconds.
+    serial_us: u64,
 }
 
 /// The probe of a host that has not answered: one more URL sent while (or
@@ -105,11 +138,12 @@ enum Fate {
 }
 
 impl HostQueue {
-    /// Whether this host may start one more check: up to `per_host` once it
-    /// has answered; before, one at a time, and the probe when it is due.
-    fn has_room(&self, per_host: usize) -> bool {
+    /// Whether this host may start one more check: up to `share` (its
+    /// share of `per_host`) once it has answered; before, one at a time,
+    /// and the probe when it is due.
+    fn has_room(&self, share: usize) -> bool {
         match (&self.fate, self.probe) {
-            (Some(Fate::Answered), _) => self.running < per_host,
+            (Some(Fate::Answered), _) => self.running < share,
             (Some(Fate::Unreachable(..)), _) | (None, Probe::Out) => false,
             (None, Probe::Due) => true,
             (None, Probe::NotNeeded) => self.running == 0,
@@ -118,13 +152,17 @@ impl HostQueue {
 }
 
 impl HostQueues {
-    pub fn new(per_host: usize) -> HostQueues {
+    /// Queues for a run of `slots` checks at once, `per_host` of a host.
+    pub fn new(per_host: usize, slots: usize) -> HostQueues {
         HostQueues {
             per_host,
             ids: HashMap::new(),
             queues: Vec::new(),
             ready: BTreeSet::new(),
             turn: 0,
+            slots: slots.max(1),
+            octaves: [0; 65],
+            work_us: 0,
         }
     }
 
@@ -270,11 +308,63 @@ impl HostQueues {
         settled
     }
 
+    /// Counts host `id`'s work left anew in the run's.
+    fn recount(&mut self, id: HostId) {
+        let queue = &mut self.queues[id];
+        let work = (queue.took_us > 0 && !queue.waiting.is_empty()).then(|| {
+            let took = queue.took_us.max(FLOOR_US);
+            let waiting = queue.waiting.len() as u64;
+            let at_limit_us = waiting
+                .div_ceil(self.per_host as u64)
+                .saturating_mul(took);
+            Work {
+                octave: u64::BITS - at_limit_us.leading_zeros(),
+                at_limit_us,
+                serial_us: waiting.saturating_mul(took),
+            }
+        });
+        if let Some(old) = std::mem::replace(&mut queue.counted, work) {
+            self.octaves[old.octave as usize] -= 1;
+            self.work_us -= u128::from(old.serial_us);
+        }
+        if let Some(new) = work {
+            self.octaves[new.octave as usize] += 1;
+            self.work_us += u128::from(new.serial_us);
+        }
+    }
+
+    /// The run's expected length, in microseconds, as far as its timed
+    /// hosts tell (0 when none is): its longest host's work at `per_host`
+    /// (its octave's lower end), or all their work over the run's slots.
+    fn horizon_us(&self) -> u128 {
+        let longest = match self.octaves.iter().rposition(|&hosts| hosts > 0) {
+            None | Some(0) => 0,
+            Some(octave) => 1u128 << (octave - 1),
+        };
+        longest.max(self.work_us / self.slots as u128)
+    }
+
+    /// How many checks host `id` may run at once: `per_host`, or fewer when
+    /// that many would finish its work long before the run's.
+    fn share(&self, id: HostId) -> usize {
+        let Some(work) = self.queues[id].counted else {
+            return self.per_host;
+        };
+        let horizon = self.horizon_us();
+        if horizon == 0 {
+            return self.per_host;
+        }
+        let needed = (SLACK * self.per_host as u128 * u128::from(work.at_limit_us)).div_ceil(horizon);
+        needed.clamp(1, self.per_host as u128) as usize
+    }
+
     /// Puts host `id` in `ready` under its current key when it has waiting
     /// targets and room, and takes it out otherwise.
     fn reconsider(&mut self, id: HostId) {
+        self.recount(id);
+        let share = self.share(id);
         let queue = &mut self.queues[id];
-        let wanted = !queue.waiting.is_empty() && queue.has_room(self.per_host);
+        let wanted = !queue.waiting.is_empty() && queue.has_room(share);
         let size = Reverse(match (&queue.fate, queue.took_us) {
             (None, _) => NOT_HEARD_FROM,
             (_, 0) => rank(queue.waiting.len(), self.per_host, TYPICAL_US),
@@ -304,6 +394,11 @@ impl HostQueues {
 /// The time a check of a host is taken to need when none has been timed: a
 /// typical web page's answer.
 const TYPICAL_US: u64 = 100_000;
+
+/// How much sooner than the run's expected length a host's share of
+/// `per_host` would finish its work: room for the expectation to be wrong
+/// (the run's work is only what it has read, and times change).
+const SLACK: u128 = 2;
 
 /// The rank of a host not heard from yet: above any work.
 const NOT_HEARD_FROM: u32 = u32::MAX;
@@ -395,7 +490,7 @@ mod tests {
 
     #[test]
     fn a_host_runs_one_check_until_it_answers_then_its_limit() {
-        let mut queues = HostQueues::new(2);
+        let mut queues = HostQueues::new(2, 128);
         let h = queue(&mut queues, "h", 0..4);
         assert_eq!(started(&mut queues), [(h, 0)]);
         // A failure that is not the host's absence: still one at a time.
@@ -407,7 +502,7 @@ mod tests {
 
     #[test]
     fn an_unreachable_host_gives_its_urls_back_at_once() {
-        let mut queues = HostQueues::new(8);
+        let mut queues = HostQueues::new(8, 128);
         let dead = queue(&mut queues, "dead", 0..3);
         assert_eq!(started(&mut queues).len(), 1);
         let settled = queues.done(
@@ -427,7 +522,7 @@ mod tests {
 
     #[test]
     fn a_host_that_answered_is_never_unreachable() {
-        let mut queues = HostQueues::new(8);
+        let mut queues = HostQueues::new(8, 128);
         let h = warm(&mut queues, "h");
         queue(&mut queues, "h", 0..2);
         assert_eq!(started(&mut queues).len(), 2);
@@ -445,7 +540,7 @@ mod tests {
 
     #[test]
     fn the_host_with_most_waiting_goes_first_and_equals_take_turns() {
-        let mut queues = HostQueues::new(2);
+        let mut queues = HostQueues::new(2, 128);
         let small = warm(&mut queues, "small");
         let big = warm(&mut queues, "big");
         let other = warm(&mut queues, "other");
@@ -465,7 +560,7 @@ mod tests {
 
     #[test]
     fn a_slow_host_goes_before_a_fast_one_with_more_waiting() {
-        let mut queues = HostQueues::new(2);
+        let mut queues = HostQueues::new(2, 128);
         let fast = warm(&mut queues, "fast");
         let slow = warm(&mut queues, "slow");
         // Their checks took 5 ms and 2 s.
@@ -495,6 +590,78 @@ mod tests {
     }
 
     #[test]
+    fn a_host_with_little_work_runs_fewer_checks_until_the_runs_work_shrinks() {
+        let mut queues = HostQueues::new(8, 128);
+        let long = warm(&mut queues, "long");
+        let small = warm(&mut queues, "small");
+        queues.took(long, Duration::from_secs(2));
+        queues.took(small, Duration::from_millis(100));
+        // long: 10 rounds of 2 s at its limit (20 s); small: 40 checks of
+        // 100 ms, 4 s one at a time, finished long before.
+        queue(&mut queues, "long", 0..80);
+        queue(&mut queues, "small", 100..140);
+        let first = started(&mut queues);
+        assert_eq!(first.iter().filter(|(h, _)| *h == long).count(), 8);
+        assert_eq!(first.iter().filter(|(h, _)| *h == small).count(), 1);
+        // As the long host's checks end and its others start, the small
+        // one goes on one at a time while the long one has 5 rounds or more
+        // left.
+        let round = |queues: &mut HostQueues, small_running: usize| {
+            for _ in 0..8 {
+                queues.done(check(long), HostNews::Answered);
+            }
+            for _ in 0..small_running {
+                queues.done(check(small), HostNews::Answered);
+            }
+            let next = started(queues);
+            next.iter().filter(|(h, _)| *h == small).count()
+        };
+        for _ in 0..4 {
+            assert_eq!(round(&mut queues, 1), 1);
+        }
+        // Then its share grows with every round, up to its limit once the
+        // long host's work has all started.
+        let mut running = 1;
+        let mut shares = Vec::new();
+        for _ in 0..5 {
+            running = round(&mut queues, running);
+            shares.push(running);
+        }
+        assert!(shares.is_sorted() && shares[0] < 8, "{shares:?}");
+        assert_eq!(round(&mut queues, running), 8);
+    }
+
+    #[test]
+    fn the_runs_slots_count_in_its_expected_length() {
+        // 100 hosts of 8 checks of 1 s: each host's work at its limit is
+        // 1 s, but the run's 16 slots make the run 50 s long; a host of
+        // 80 checks of 100 ms (1 s at its limit) runs one at a time.
+        let mut queues = HostQueues::new(8, 16);
+        let small = warm(&mut queues, "small");
+        let many: Vec<HostId> = (0..100)
+            .map(|i| {
+                let id = warm(&mut queues, &format!("h{i}"));
+                queues.took(id, Duration::from_secs(1));
+                id
+            })
+            .collect();
+        for i in 0..100 {
+            queue(&mut queues, &format!("h{i}"), 0..8);
+        }
+        queues.took(small, Duration::from_millis(100));
+        queue(&mut queues, "small", 100..180);
+        let first = started(&mut queues);
+        assert_eq!(first.iter().filter(|(h, _)| *h == small).count(), 1);
+        assert!(first.iter().filter(|(h, _)| many.contains(h)).count() >= 100);
+        // Alone in a run of 128 slots, it would run at its limit.
+        let mut alone = HostQueues::new(8, 128);
+        let small = warm(&mut alone, "small");
+        alone.took(small, Duration::from_millis(100));
+        queue(&mut alone, "small", 100..180);
+        assert_eq!(started(&mut alone).len(), 8);
+    }
+
+    #[test]
     fn work_is_ranked_by_octaves_above_a_floor() {
         let ms = |n: u64| n * 1000;
         assert_eq!(rank(8, 8, ms(100)), rank(1, 8, ms(100)));
@@ -511,7 +678,7 @@ mod tests {
 
     #[test]
     fn a_silent_first_check_lets_one_probe_go_which_decides() {
-        let mut queues = HostQueues::new(8);
+        let mut queues = HostQueues::new(8, 128);
         let h = queue(&mut queues, "h", 0..5);
         assert_eq!(started(&mut queues), [(h, 0)]);
         // The first check timed out without an answer: one probe, not more.
@@ -544,7 +711,7 @@ mod tests {
 
     #[test]
     fn a_silent_probe_makes_the_host_unreachable() {
-        let mut queues = HostQueues::new(8);
+        let mut queues = HostQueues::new(8, 128);
         let h = queue(&mut queues, "h", 0..4);
         assert_eq!(started(&mut queues), [(h, 0)]);
         let silent = HostNews::Silent("timeout after 2s".into());
@@ -563,7 +730,7 @@ mod tests {
 
     #[test]
     fn a_stalled_first_check_sends_the_probe_before_it_ends() {
-        let mut queues = HostQueues::new(8);
+        let mut queues = HostQueues::new(8, 128);
         let h = queue(&mut queues, "h", 0..4);
         let other = queue(&mut queues, "other", [10]);
         assert_eq!(started(&mut queues).len(), 2);

@@ -130,7 +130,8 @@ pub async fn run<O: Observer>(
 ) -> RunEnd {
     let window = options.window.max(1) as u64;
     let mut tasks = FuturesUnordered::new();
-    let mut hosts = HostQueues::new(options.per_host.max(1));
+    let limits = checker.limits().clone();
+    let mut hosts = HostQueues::new(options.per_host.max(1), limits.concurrency());
     let mut order = Reorder::default();
     let mut admitted = 0u64;
     let mut finished = 0u64;
@@ -140,7 +141,6 @@ pub async fn run<O: Observer>(
     // its probe. The sender lives in the checker's limits, so this never
     // ends while the run goes on.
     let mut silent = checker.limits().watch_silent_hosts();
-    let limits = checker.limits().clone();
     let ahead = (limits.concurrency() / AHEAD).max(2);
     tokio::pin!(stop);
 
