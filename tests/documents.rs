@@ -305,6 +305,64 @@ fn a_list_file_keeps_its_meaning() {
 }
 
 #[test]
+fn a_dead_link_is_checked_once_and_annotated_at_every_place_it_appears() {
+    let server = pages();
+    let repeated = (0..11).fold(String::new(), |text, i| {
+        text + &format!("line {i}: [dead]({{url}}/gone#part{i}), [ok]({{url}}/fine)\n")
+    });
+    let dir = tree(
+        &server,
+        &[
+            ("docs/a.md", repeated.as_str()),
+            (
+                "docs/b.md",
+                "\n[dead]({url}/gone) [lost]({url}/lost-gone)\n",
+            ),
+        ],
+    );
+    let output = headcheck()
+        .current_dir(dir.path())
+        .env("GITHUB_ACTIONS", "true")
+        .args(["docs", "--no-progress"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let csv = Csv::parse(&output.stdout);
+    // One row, and one check (HEAD, then GET to confirm), per URL.
+    assert_eq!(
+        csv.col("source"),
+        ["docs/a.md:1", "docs/a.md:1", "docs/b.md:2"]
+    );
+    assert_eq!(server.seen_at("/gone").len(), 2, "{stderr}");
+    assert_eq!(server.seen_at("/fine").len(), 1);
+    // 12 places of /gone and one of /lost-gone: each failing link's first
+    // place first, then the other places, 10 in all, then how many more.
+    let annotated: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.starts_with("::error "))
+        .map(|line| &line[..line.find(",title=").unwrap()])
+        .collect();
+    let base = server.url("");
+    let base = base.trim_end_matches('/');
+    let b = format!("[dead]({base}/gone) [lost]");
+    let mut expected = vec![
+        "::error file=docs/a.md,line=1,col=9".to_string(),
+        format!("::error file=docs/b.md,line=2,col={}", b.len() - 5),
+    ];
+    expected.extend((2..=9).map(|line| format!("::error file=docs/a.md,line={line},col=9")));
+    assert_eq!(annotated, expected, "{stderr}");
+    // Elsewhere, the link without the first place's fragment.
+    assert!(stderr.contains(&format!(
+        "line=1,col=9,title=broken link::{base}/gone#part0: 404"
+    )));
+    assert!(stderr.contains(&format!("line=9,col=9,title=broken link::{base}/gone: 404")));
+    assert!(
+        stderr.contains("::notice title=more failing links::3 more places of failing links"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn broken_links_in_documents_are_annotated_on_github() {
     let server = pages();
     let dir = tree(

@@ -7,8 +7,8 @@ mod support;
 use std::io;
 
 use headcheck::check::{CheckOptions, Checker, LimitOptions, Limits};
-use headcheck::run::{self, Observer, RunEnd, RunOptions};
-use headcheck::types::{ErrorKind, Outcome, Source, Target, TargetKind, Verdict};
+use headcheck::run::{self, Later, Observer, RunEnd, RunOptions};
+use headcheck::types::{Entry, ErrorKind, Outcome, Source, Target, TargetKind, Verdict};
 use support::{Reply, Server};
 
 /// Keeps what the run hands out.
@@ -18,6 +18,8 @@ struct Rows {
     emitted: Vec<Outcome>,
     flushes: usize,
     total: Option<u64>,
+    /// Later places, by key.
+    again: Vec<(String, Source)>,
 }
 
 impl Observer for Rows {
@@ -28,6 +30,13 @@ impl Observer for Rows {
     fn emit(&mut self, outcome: Outcome) -> io::Result<()> {
         self.emitted.push(outcome);
         Ok(())
+    }
+
+    fn again(&mut self, key: &str, later: Later) {
+        assert_eq!(later.uncounted, 0);
+        let places = later.places.into_iter();
+        self.again
+            .extend(places.map(|place| (key.to_string(), place)));
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -88,6 +97,15 @@ fn the_library_checks_a_list_with_its_defaults_and_hands_rows_out_in_order() {
         1
     );
     assert!(rows.flushes >= 1);
+    // The later places of the broken URL, not those of a fine one.
+    let gone = rows.emitted[1].key.clone();
+    assert_eq!(
+        rows.again,
+        [
+            (gone.clone(), Source::at("test", 10, Some(3))),
+            (gone, Source::at("test", 11, Some(5)))
+        ]
+    );
     assert_eq!(
         server.seen_at("/gone").len(),
         2,
@@ -95,7 +113,8 @@ fn the_library_checks_a_list_with_its_defaults_and_hands_rows_out_in_order() {
     );
 }
 
-/// Runs the engine, with the library's defaults, on four entries.
+/// Runs the engine, with the library's defaults, on four entries, two of
+/// them seen again.
 async fn check_all(server: &Server) -> Rows {
     let checker = Checker::new(
         CheckOptions::default(),
@@ -111,8 +130,18 @@ async fn check_all(server: &Server) -> Rows {
     let (tx, rx) = tokio::sync::mpsc::channel(4);
     let feed = tokio::spawn(async move {
         for (i, text) in texts.iter().enumerate() {
-            tx.send(Ok(target(i as u64, text))).await.unwrap();
+            tx.send(Ok(Entry::New(target(i as u64, text))))
+                .await
+                .unwrap();
         }
+        let again = |key: &str, line, column| {
+            let source = Source::at("test", line, Some(column));
+            let key = url::Url::parse(key).unwrap()[..url::Position::AfterQuery].to_string();
+            Ok(Entry::Again { key, source })
+        };
+        tx.send(again(&texts[1], 10, 3)).await.unwrap();
+        tx.send(again(&texts[0], 10, 9)).await.unwrap();
+        tx.send(again(&texts[1], 11, 5)).await.unwrap();
     });
     let mut rows = Rows::default();
     let end = run::run(

@@ -1,5 +1,6 @@
-//! The emitter: numbers entries in input order, drops repeats, keeps this
-//! shard's part, and puts known rows (`--resume`, `--cache`) in place of a
+//! The emitter: numbers entries in input order, tells repeats apart (each
+//! later place of an entry goes on as an [`Entry::Again`], without a row of
+//! its own), keeps this shard's part, and puts known rows (`--resume`, `--cache`) in place of a
 //! check. It is the one door into the run's channel: every entry, a line
 //! too long to read and an unreadable input included, goes through the
 //! repeats and the shard, so that shards merged hold each row once.
@@ -13,7 +14,7 @@ use super::fingerprints::Fingerprints;
 use crate::cache::Fresh;
 use crate::resume::Resumed;
 use crate::shard::Shard;
-use crate::types::{Error, Origin, Outcome, Source, Target, TargetKind, entry_key};
+use crate::types::{Entry, Error, Origin, Outcome, Source, Target, TargetKind, entry_key};
 
 /// Numbers targets, drops duplicates and classifies each entry.
 pub struct Emitter {
@@ -21,7 +22,7 @@ pub struct Emitter {
     resumed: Resumed,
     cache: Option<Arc<Fresh>>,
     shard: Option<Shard>,
-    tx: mpsc::Sender<Result<Target, Error>>,
+    tx: mpsc::Sender<Result<Entry, Error>>,
     seen: Fingerprints,
     next_index: u64,
 }
@@ -32,7 +33,7 @@ impl Emitter {
         resumed: Resumed,
         cache: Option<Arc<Fresh>>,
         shard: Option<Shard>,
-        tx: mpsc::Sender<Result<Target, Error>>,
+        tx: mpsc::Sender<Result<Entry, Error>>,
     ) -> Self {
         Emitter {
             filter,
@@ -61,15 +62,20 @@ impl Emitter {
         self.admit(text, source, kind)
     }
 
-    /// Sends an entry unless it was seen before, or its earlier row when
-    /// resuming.
+    /// Sends an entry (or its earlier row when resuming), or, when it was
+    /// seen before, its place.
     pub fn admit(&mut self, text: &str, source: Source, kind: TargetKind) -> bool {
         let key = entry_key(&kind, text);
-        if !self.seen.insert(key) {
-            return true;
-        }
+        let new = self.seen.insert(key);
         if self.shard.is_some_and(|shard| !shard.keeps(&kind, text)) {
             return true;
+        }
+        if !new {
+            let again = Entry::Again {
+                key: key.to_string(),
+                source,
+            };
+            return self.tx.blocking_send(Ok(again)).is_ok();
         }
         let cached = || match (&kind, &self.cache) {
             (TargetKind::Check(_), Some(cache)) => cache.row(key, text, &source),
@@ -122,6 +128,6 @@ impl Emitter {
             kind,
         };
         self.next_index += 1;
-        self.tx.blocking_send(Ok(target)).is_ok()
+        self.tx.blocking_send(Ok(Entry::New(target))).is_ok()
     }
 }

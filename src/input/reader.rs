@@ -1,5 +1,6 @@
 //! The reader thread: reads every input in order, on a blocking thread, and
-//! hands [`Target`]s to the run through a bounded channel.
+//! hands its entries (and their later places) to the run through a bounded
+//! channel.
 
 use std::io::{BufRead, Read};
 use std::path::Path;
@@ -18,7 +19,7 @@ use super::sitemap_walk::{SitemapOptions, Walker};
 use crate::cache::Fresh;
 use crate::resume::Resumed;
 use crate::shard::Shard;
-use crate::types::{Error, Source, Target};
+use crate::types::{Entry, Error, Source};
 
 /// How the reader thread reads inputs.
 pub struct ReaderOptions {
@@ -34,14 +35,14 @@ pub struct ReaderOptions {
     pub fetcher: Option<Fetcher>,
 }
 
-/// Starts reading `inputs` on a blocking thread. Targets arrive on the
+/// Starts reading `inputs` on a blocking thread. Entries arrive on the
 /// returned channel in input order; a read error ends the stream with an
 /// `Err` item. Opening errors are returned at once.
 pub fn spawn_reader(
     inputs: Vec<Input>,
     options: ReaderOptions,
     capacity: usize,
-) -> Result<mpsc::Receiver<Result<Target, Error>>, Error> {
+) -> Result<mpsc::Receiver<Result<Entry, Error>>, Error> {
     let opened = open_all(&inputs)?;
     let (tx, rx) = mpsc::channel(capacity.max(1));
     std::thread::Builder::new()

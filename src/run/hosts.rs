@@ -314,9 +314,7 @@ impl HostQueues {
         let work = (queue.took_us > 0 && !queue.waiting.is_empty()).then(|| {
             let took = queue.took_us.max(FLOOR_US);
             let waiting = queue.waiting.len() as u64;
-            let at_limit_us = waiting
-                .div_ceil(self.per_host as u64)
-                .saturating_mul(took);
+            let at_limit_us = waiting.div_ceil(self.per_host as u64).saturating_mul(took);
             Work {
                 octave: u64::BITS - at_limit_us.leading_zeros(),
                 at_limit_us,
@@ -354,7 +352,8 @@ impl HostQueues {
         if horizon == 0 {
             return self.per_host;
         }
-        let needed = (SLACK * self.per_host as u128 * u128::from(work.at_limit_us)).div_ceil(horizon);
+        let needed =
+            (SLACK * self.per_host as u128 * u128::from(work.at_limit_us)).div_ceil(horizon);
         needed.clamp(1, self.per_host as u128) as usize
     }
 

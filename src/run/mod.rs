@@ -1,9 +1,12 @@
 //! The run: targets in, report rows out, with the scheduler between them
 //! (per-host queues, the tasks in flight) and the reorder buffer that keeps
-//! the report in input order.
+//! the report in input order, and the later places of problem rows
+//! (`places`).
 
 mod hosts;
+mod places;
 mod reorder;
 mod scheduler;
 
+pub use places::{Later, MAX_HELD};
 pub use scheduler::{Observer, RunEnd, RunOptions, max_tasks_for, run};

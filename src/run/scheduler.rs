@@ -45,9 +45,12 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::mpsc;
 
 use super::hosts::{HostQueues, Turn};
+use super::places::{Later, Places};
 use super::reorder::Reorder;
 use crate::check::{Checked, Checker, DEFAULT_CONCURRENCY, DEFAULT_PER_HOST, HostNews};
-use crate::types::{Error, ErrorKind, Outcome, Target, TargetKind, Verdict, text_key};
+use crate::types::{
+    Entry, Error, ErrorKind, Outcome, Target, TargetKind, Verdict, entry_key, text_key,
+};
 
 /// How many read entries may be unfinished (queued for their host, or being
 /// checked) at once. Each costs a few hundred bytes, so this bounds the
@@ -100,6 +103,14 @@ pub trait Observer {
     /// A row is due in the report. An error (such as a closed stdout) stops
     /// the run.
     fn emit(&mut self, outcome: Outcome) -> io::Result<()>;
+    /// More places of the row with `key`, a problem
+    /// ([`Verdict::is_problem`]), beside the one in its `source`: those read
+    /// before it finished, just after [`finished`](Self::finished) (and
+    /// maybe before [`emit`](Self::emit), which waits for input order), then
+    /// each one as it is read. The places of other rows are not kept.
+    fn again(&mut self, key: &str, later: Later) {
+        let _ = (key, later);
+    }
     /// Every row due so far has been emitted.
     fn flush(&mut self) -> io::Result<()>;
     /// The input is fully read: `count` targets in all.
@@ -119,11 +130,11 @@ pub enum RunEnd {
     InputFailed(Error),
 }
 
-/// Checks every target from `targets` and reports to `observer`, until the
+/// Checks every target from `entries` and reports to `observer`, until the
 /// input is exhausted or `stop` completes.
 pub async fn run<O: Observer>(
     checker: Checker,
-    mut targets: mpsc::Receiver<Result<Target, Error>>,
+    mut entries: mpsc::Receiver<Result<Entry, Error>>,
     options: RunOptions,
     observer: &mut O,
     stop: impl Future<Output = ()>,
@@ -133,6 +144,7 @@ pub async fn run<O: Observer>(
     let limits = checker.limits().clone();
     let mut hosts = HostQueues::new(options.per_host.max(1), limits.concurrency());
     let mut order = Reorder::default();
+    let mut places = Places::default();
     let mut admitted = 0u64;
     let mut finished = 0u64;
     let mut input_open = true;
@@ -220,6 +232,9 @@ pub async fn run<O: Observer>(
                             }
                         }
                         observer.finished(&outcome, requested);
+                        if let Some(later) = places.finished(&outcome) {
+                            observer.again(&outcome.key, later);
+                        }
                         written = written.and_then(|()| {
                             if options.ordered {
                                 order.push(outcome)?;
@@ -241,9 +256,15 @@ pub async fn run<O: Observer>(
             Some(name) = silent.recv() => hosts.silent(&name),
             // A check parked at its host: another may take its place.
             () = limits.parking() => {}
-            item = targets.recv(), if input_open && room => match item {
-                Some(Ok(target)) => {
+            item = entries.recv(), if input_open && room => match item {
+                Some(Ok(Entry::Again { key, source })) => {
+                    if let Some(later) = places.again(&key, source) {
+                        observer.again(&key, later);
+                    }
+                }
+                Some(Ok(Entry::New(target))) => {
                     admitted += 1;
+                    places.admitted(entry_key(&target.kind, &target.text));
                     let settled = match &target.kind {
                         TargetKind::Check(url) => {
                             let host = hosts.id(url);

@@ -1,4 +1,5 @@
-//! The vocabulary every stage shares: the [`Target`] the input hands on,
+//! The vocabulary every stage shares: the [`Target`] the input hands on
+//! (and each later place of it, an [`Entry`]),
 //! the [`Outcome`] (report row) a check produces, its [`Verdict`] and
 //! [`ErrorKind`], the
 //! [`FailRule`] and [`Tally`] over verdicts, the [`Accept`] list, the
@@ -22,5 +23,5 @@ pub use outcome::{Method, Origin, Outcome};
 pub use secret::{HIDDEN, hide_passwords, hide_passwords_in};
 pub use source::Source;
 pub use tally::Tally;
-pub use target::{Target, TargetKind, entry_key, host_key, text_key, url_key};
+pub use target::{Entry, Target, TargetKind, entry_key, host_key, text_key, url_key};
 pub use verdict::{FailRule, Verdict};

@@ -1,5 +1,6 @@
 //! What the input stage hands to the run: one [`Target`] per distinct
-//! entry, and the key under which an entry is recognised again.
+//! entry, each later place of it as an [`Entry::Again`], and the key under
+//! which an entry is recognised again.
 
 use url::{Position, Url};
 
@@ -17,6 +18,17 @@ pub struct Target {
     /// Where the entry came from: `argv`, `stdin:3`, `urls.txt:12`.
     pub source: Source,
     pub kind: TargetKind,
+}
+
+/// What the input hands the run, in input order.
+#[derive(Debug, Clone)]
+pub enum Entry {
+    /// An entry seen for the first time: one row, at this place.
+    New(Target),
+    /// Another place of an entry seen before, by its key ([`entry_key`]):
+    /// no row and no request of its own. The run tells the row's
+    /// observers of it when the row is a problem.
+    Again { key: String, source: Source },
 }
 
 #[derive(Debug, Clone)]
@@ -52,6 +64,8 @@ pub enum TargetKind {
 pub fn entry_key<'a>(kind: &'a TargetKind, text: &'a str) -> &'a str {
     match kind {
         TargetKind::Check(url) | TargetKind::Unreachable { url, .. } => url_key(url),
+        // A known row keeps the key it was found by.
+        TargetKind::Known(row) => &row.key,
         _ => text,
     }
 }

@@ -1,46 +1,160 @@
-//! GitHub Actions annotations: with `GITHUB_ACTIONS=true`, each link that
-//! fails the run (by the run's [`FailRule`]: broken, error and invalid, and
-//! blocked with `--strict`) whose source is a line of a file becomes an
+//! GitHub Actions annotations: with `GITHUB_ACTIONS=true`, each place of a
+//! link that fails the run (by the run's [`FailRule`]: broken, error and
+//! invalid, and blocked with `--strict`) that is a line of a file becomes an
 //! `::error` workflow command, which GitHub shows on that line of the pull
-//! request.
+//! request. They are written when the run ends, when every place is known.
+//! GitHub shows at most 10 annotations of a kind per step: the first place
+//! of each failing link goes first, in report order, then their other
+//! places; beyond 10, one `::notice` says how many more there are.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 
-use headcheck::types::{FailRule, Outcome};
+use headcheck::run::Later;
+use headcheck::types::{FailRule, Outcome, Source};
+
+/// Annotations of a kind that GitHub shows for one step.
+pub const SHOWN_PER_STEP: usize = 10;
 
 /// Whether annotations are wanted: on GitHub Actions, unless turned off.
 pub fn enabled(turned_off: bool) -> bool {
     !turned_off && std::env::var_os("GITHUB_ACTIONS").is_some_and(|v| v == "true")
 }
 
-/// Prints the annotation for `outcome`, if it gets one, on standard error
-/// (standard output may be the report; the runner reads both).
-pub fn annotate(outcome: &Outcome, rule: FailRule) {
-    if let Some(line) = annotation(outcome, rule) {
-        let _ = writeln!(std::io::stderr().lock(), "{line}");
+/// The failing links of a run and their places, until it ends.
+pub struct Annotations {
+    rule: FailRule,
+    /// Links that fail the run, in report order.
+    links: Vec<Link>,
+    /// Later places of problem rows, by key (some of them rows that do not
+    /// fail by this rule, such as blocked ones without `--strict`).
+    later: HashMap<String, Later>,
+}
+
+struct Link {
+    key: String,
+    /// The annotation's title and message: at the row's place, and at the
+    /// others (without the row's `#fragment`, which may not be theirs).
+    title: String,
+    message: String,
+    elsewhere: String,
+    first: Source,
+}
+
+impl Annotations {
+    pub fn new(rule: FailRule) -> Annotations {
+        Annotations {
+            rule,
+            links: Vec::new(),
+            later: HashMap::new(),
+        }
+    }
+
+    /// A row of the report.
+    pub fn row(&mut self, outcome: &Outcome) {
+        if !self.rule.fails(outcome.verdict) {
+            return;
+        }
+        let detail = outcome.detail();
+        let url = outcome
+            .url
+            .split_once('#')
+            .map_or(&*outcome.url, |(url, _)| url);
+        self.links.push(Link {
+            key: outcome.key.clone(),
+            title: format!("{} link", outcome.verdict),
+            message: format!("{}: {detail}", outcome.url),
+            elsewhere: format!("{url}: {detail}"),
+            first: outcome.source.clone(),
+        });
+    }
+
+    /// More places of the problem row with `key`.
+    pub fn again(&mut self, key: &str, later: Later) {
+        let held = self.later.entry(key.to_string()).or_default();
+        held.places.extend(later.places);
+        held.uncounted += later.uncounted;
+    }
+
+    /// Prints the annotations, on standard error (standard output may be
+    /// the report; the runner reads both).
+    pub fn print(self) {
+        let mut stderr = std::io::stderr().lock();
+        for line in self.lines() {
+            let _ = writeln!(stderr, "{line}");
+        }
+    }
+
+    /// The workflow commands: at most [`SHOWN_PER_STEP`] annotations, then
+    /// the count of the others.
+    fn lines(mut self) -> Vec<String> {
+        let mut files = HashMap::new();
+        let mut is_file = |name: &str| {
+            *files
+                .entry(name.to_string())
+                .or_insert_with(|| Path::new(name).is_file())
+        };
+        let mut shown = Vec::new();
+        let mut more = 0u64;
+        let mut place = |link: &Link, source: &Source, message: &str| {
+            let Some(line) = source.line() else {
+                return;
+            };
+            if !is_file(source.name()) {
+                return;
+            }
+            if shown.len() == SHOWN_PER_STEP {
+                more += 1;
+                return;
+            }
+            shown.push(annotation(
+                link,
+                message,
+                source.name(),
+                line,
+                source.column(),
+            ));
+        };
+        for link in &self.links {
+            place(link, &link.first, &link.message);
+        }
+        let mut unkept = 0;
+        for link in &self.links {
+            let Some(later) = self.later.remove(&link.key) else {
+                continue;
+            };
+            for source in &later.places {
+                place(link, source, &link.elsewhere);
+            }
+            unkept += later.uncounted;
+        }
+        let more = more + unkept;
+        if more > 0 {
+            shown.push(format!(
+                "::notice title={}::{}",
+                property("more failing links"),
+                data(&format!(
+                    "{more} more {} of failing links not annotated: GitHub shows \
+                     {SHOWN_PER_STEP} annotations of a kind per step (the report has a row \
+                     for every failing link)",
+                    if more == 1 { "place" } else { "places" }
+                ))
+            ));
+        }
+        shown
     }
 }
 
-fn annotation(outcome: &Outcome, rule: FailRule) -> Option<String> {
-    if !rule.fails(outcome.verdict) {
-        return None;
-    }
-    let (file, line) = (outcome.source.name(), outcome.source.line()?);
-    if !Path::new(file).is_file() {
-        return None;
-    }
-    let column = outcome
-        .source
-        .column()
-        .map_or(String::new(), |column| format!(",col={column}"));
-    Some(format!(
+fn annotation(link: &Link, message: &str, file: &str, line: u64, column: Option<u32>) -> String {
+    let column = column.map_or(String::new(), |column| format!(",col={column}"));
+    format!(
         "::error file={},line={line}{column},title={}::{}",
         property(file),
-        property(&format!("{} link", outcome.verdict)),
-        data(&format!("{}: {}", outcome.url, outcome.detail())),
-    ))
+        property(&link.title),
+        data(message),
+    )
 }
 
 /// Escaping for a workflow command's message.
@@ -63,48 +177,100 @@ fn property(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use headcheck::types::{Source, Verdict};
+    use headcheck::types::Verdict;
+
+    fn row(url: &str, source: Source, verdict: Verdict) -> Outcome {
+        let mut outcome = Outcome::unchecked(0, url.into(), source, verdict, String::new(), 0);
+        if verdict == Verdict::Broken {
+            outcome.status = Some(404);
+            outcome.error = None;
+        }
+        outcome
+    }
+
+    fn lines(rule: FailRule, rows: &[Outcome]) -> Vec<String> {
+        let mut annotations = Annotations::new(rule);
+        rows.iter().for_each(|row| annotations.row(row));
+        annotations.lines()
+    }
 
     #[test]
     fn broken_link_in_a_file_becomes_an_error_annotation() {
         let file = tempfile::NamedTempFile::new().unwrap();
         let path = file.path().to_str().unwrap();
-        let mut outcome = Outcome::unchecked(
-            0,
-            "http://a.test/x%y".into(),
+        let rule = FailRule::default();
+        let mut outcome = row(
+            "http://a.test/x%y",
             Source::at(path, 7, None),
             Verdict::Broken,
-            String::new(),
-            0,
         );
-        outcome.status = Some(404);
-        outcome.error = None;
-        let rule = FailRule::default();
         assert_eq!(
-            annotation(&outcome, rule).unwrap(),
-            format!("::error file={path},line=7,title=broken link::http://a.test/x%25y: 404")
+            lines(rule, std::slice::from_ref(&outcome)),
+            [format!(
+                "::error file={path},line=7,title=broken link::http://a.test/x%25y: 404"
+            )]
         );
         outcome.source = "stdin:7".into();
-        assert!(annotation(&outcome, rule).is_none(), "stdin is not a file");
+        assert!(
+            lines(rule, std::slice::from_ref(&outcome)).is_empty(),
+            "stdin is not a file"
+        );
         // A place whose column is known says so.
         outcome.source = Source::at(path, 7, Some(12));
         assert!(
-            annotation(&outcome, rule)
-                .unwrap()
+            lines(rule, std::slice::from_ref(&outcome))[0]
                 .starts_with(&format!("::error file={path},line=7,col=12,title="))
         );
         // What fails the run is annotated: a typo link too; blocked links
         // only with --strict.
         outcome.verdict = Verdict::Invalid;
-        assert!(
-            annotation(&outcome, rule).is_some(),
+        assert_eq!(
+            lines(rule, std::slice::from_ref(&outcome)).len(),
+            1,
             "an invalid link fails the run"
         );
         outcome.verdict = Verdict::Blocked;
         assert!(
-            annotation(&outcome, rule).is_none(),
+            lines(rule, std::slice::from_ref(&outcome)).is_empty(),
             "blocked does not fail"
         );
-        assert!(annotation(&outcome, FailRule { strict: true }).is_some());
+        assert_eq!(lines(FailRule { strict: true }, &[outcome]).len(), 1);
+    }
+
+    #[test]
+    fn every_place_is_annotated_first_places_first_and_ten_at_most() {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        let path = file.path().to_str().unwrap();
+        let at = |line| Source::at(path, line, Some(1));
+        let mut annotations = Annotations::new(FailRule::default());
+        let dead = row("http://dead.test/", at(1), Verdict::Broken);
+        let gone = row("http://gone.test/", at(2), Verdict::Error);
+        let blocked = row("http://blocked.test/", at(3), Verdict::Blocked);
+        for outcome in [&dead, &gone, &blocked] {
+            annotations.row(outcome);
+        }
+        let later = |lines: std::ops::Range<u64>, uncounted| Later {
+            places: lines.map(at).collect(),
+            uncounted,
+        };
+        annotations.again(&dead.key, later(10..13, 0));
+        annotations.again(&blocked.key, later(30..32, 0));
+        annotations.again(&gone.key, later(20..30, 2));
+        let lines = annotations.lines();
+        let line_of = |text: &str| {
+            let rest = &text[text.find(",line=").unwrap() + 6..];
+            rest[..rest.find(',').unwrap()].parse::<u64>().unwrap()
+        };
+        let shown: Vec<u64> = lines[..SHOWN_PER_STEP].iter().map(|l| line_of(l)).collect();
+        assert_eq!(shown, [1, 2, 10, 11, 12, 20, 21, 22, 23, 24]);
+        // 5 places of gone not shown, 2 not even kept; blocked does not
+        // fail the run.
+        assert_eq!(lines.len(), SHOWN_PER_STEP + 1);
+        assert_eq!(
+            lines[SHOWN_PER_STEP],
+            "::notice title=more failing links::7 more places of failing links not \
+             annotated: GitHub shows 10 annotations of a kind per step (the report has a \
+             row for every failing link)"
+        );
     }
 }

@@ -16,12 +16,12 @@ use headcheck::input::{
 };
 use headcheck::report::{self, Destination, Report, ReportOptions};
 use headcheck::resume::Resumed;
-use headcheck::run::{self, Observer, RunEnd, RunOptions};
+use headcheck::run::{self, Later, Observer, RunEnd, RunOptions};
 use headcheck::shard::{self, Shard};
-use headcheck::types::{FailRule, Origin, Outcome};
+use headcheck::types::{Origin, Outcome};
 use reqwest::header::{HeaderMap, HeaderName};
 
-use crate::annotate;
+use crate::annotate::{self, Annotations};
 use crate::cli::{Args, Command};
 use crate::exit;
 use crate::open_files;
@@ -378,8 +378,12 @@ fn conclude(args: &Args, end: RunEnd, printer: Printer, elapsed: Duration) -> an
         summary,
         from_cache,
         kept,
+        annotations,
         ..
     } = printer;
+    if let Some(annotations) = annotations {
+        annotations.print();
+    }
     let status = exit::status(&summary.tally, args.exit.fail_rule(), args.exit.no_fail);
     let interrupted = match end {
         RunEnd::Complete => false,
@@ -483,8 +487,9 @@ async fn interrupted() {
 /// Sends rows to the reports, the summary, the progress bar, the cache and
 /// annotations.
 struct Printer {
-    /// Annotations, for the rows that fail by this rule.
-    annotate: Option<FailRule>,
+    /// GitHub annotations, of the rows that fail the run, written when it
+    /// ends.
+    annotations: Option<Annotations>,
     reports: Vec<Report>,
     summary: Summary,
     progress: Progress,
@@ -499,8 +504,8 @@ struct Printer {
 impl Printer {
     fn new(args: &Args, reports: Vec<Report>, cache: Option<Cache>, total: Option<u64>) -> Self {
         Printer {
-            annotate: (!args.quiet && annotate::enabled(args.no_annotations))
-                .then(|| args.exit.fail_rule()),
+            annotations: (!args.quiet && annotate::enabled(args.no_annotations))
+                .then(|| Annotations::new(args.exit.fail_rule())),
             reports,
             summary: Summary::default(),
             progress: Progress::new(show_progress(args), total),
@@ -524,13 +529,19 @@ impl Observer for Printer {
             }
             cache.record(&outcome);
         }
-        if let Some(rule) = self.annotate {
-            annotate::annotate(&outcome, rule);
+        if let Some(annotations) = &mut self.annotations {
+            annotations.row(&outcome);
         }
         for report in &mut self.reports {
             report.write(&outcome)?;
         }
         Ok(())
+    }
+
+    fn again(&mut self, key: &str, later: Later) {
+        if let Some(annotations) = &mut self.annotations {
+            annotations.again(key, later);
+        }
     }
 
     fn flush(&mut self) -> io::Result<()> {
