@@ -33,6 +33,19 @@ fn run_in(dir: &Path, args: &[&str]) -> (Csv, String, i32) {
     )
 }
 
+/// Runs headcheck in `dir` on `input` as on GitHub Actions: the report and
+/// stderr, where the annotations are.
+fn on_github(dir: &Path, input: &str) -> (Csv, String) {
+    let output = headcheck()
+        .current_dir(dir)
+        .env("GITHUB_ACTIONS", "true")
+        .args([input, "--no-progress"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (Csv::parse(&output.stdout), stderr)
+}
+
 fn pages() -> Server {
     Server::start(|seen| match seen.path.as_str() {
         p if p.contains("gone") => Reply::status(404),
@@ -320,14 +333,7 @@ fn a_dead_link_is_checked_once_and_annotated_at_every_place_it_appears() {
             ),
         ],
     );
-    let output = headcheck()
-        .current_dir(dir.path())
-        .env("GITHUB_ACTIONS", "true")
-        .args(["docs", "--no-progress"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    let csv = Csv::parse(&output.stdout);
+    let (csv, stderr) = on_github(dir.path(), "docs");
     // One row, and one check (HEAD, then GET to confirm), per URL.
     assert_eq!(
         csv.col("source"),
@@ -369,13 +375,7 @@ fn broken_links_in_documents_are_annotated_on_github() {
         &server,
         &[("docs/a.md", "fine [ok]({url}/fine)\n\n[dead]({url}/gone)\n")],
     );
-    let output = headcheck()
-        .current_dir(dir.path())
-        .env("GITHUB_ACTIONS", "true")
-        .args(["docs", "--no-progress"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let (_, stderr) = on_github(dir.path(), "docs");
     assert!(
         stderr.contains("::error file=docs/a.md,line=3,"),
         "{stderr}"
