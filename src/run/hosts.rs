@@ -84,6 +84,9 @@ pub struct HostQueues {
     /// `per_host` ([`rank`]): the longest host's work, within a factor of
     /// two.
     octaves: [u32; 65],
+    /// The highest octave with a host in `octaves` (0 for none), kept as
+    /// hosts come and go rather than searched for at every turn.
+    longest: u32,
     /// Σ waiting × time per check over the timed hosts, in microseconds:
     /// their work one check at a time.
     work_us: u128,
@@ -162,6 +165,7 @@ impl HostQueues {
             turn: 0,
             slots: slots.max(1),
             octaves: [0; 65],
+            longest: 0,
             work_us: 0,
         }
     }
@@ -323,10 +327,14 @@ impl HostQueues {
         });
         if let Some(old) = std::mem::replace(&mut queue.counted, work) {
             self.octaves[old.octave as usize] -= 1;
+            while self.longest > 0 && self.octaves[self.longest as usize] == 0 {
+                self.longest -= 1;
+            }
             self.work_us -= u128::from(old.serial_us);
         }
         if let Some(new) = work {
             self.octaves[new.octave as usize] += 1;
+            self.longest = self.longest.max(new.octave);
             self.work_us += u128::from(new.serial_us);
         }
     }
@@ -335,9 +343,9 @@ impl HostQueues {
     /// hosts tell (0 when none is): its longest host's work at `per_host`
     /// (its octave's lower end), or all their work over the run's slots.
     fn horizon_us(&self) -> u128 {
-        let longest = match self.octaves.iter().rposition(|&hosts| hosts > 0) {
-            None | Some(0) => 0,
-            Some(octave) => 1u128 << (octave - 1),
+        let longest = match self.longest {
+            0 => 0,
+            octave => 1u128 << (octave - 1),
         };
         longest.max(self.work_us / self.slots as u128)
     }
