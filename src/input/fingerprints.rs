@@ -2,7 +2,9 @@
 //! with the number of URLs, never with their text.
 
 use std::collections::HashSet;
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
+use std::hash::{BuildHasher, Hasher, RandomState};
+
+use crate::types::BuildPrehashed;
 
 /// The set of distinct entries seen, kept as 128-bit fingerprints rather than
 /// strings so that memory grows with the number of URLs, not their length.
@@ -16,7 +18,7 @@ use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 /// alone.
 pub struct Fingerprints {
     keys: (RandomState, RandomState),
-    shards: Vec<HashSet<u128, BuildHasherDefault<Prehashed>>>,
+    shards: Vec<HashSet<u128, BuildPrehashed>>,
 }
 
 const SHARDS: usize = 64;
@@ -40,30 +42,6 @@ impl Fingerprints {
         let fingerprint = (u128::from(high) << 64) | u128::from(hash(&self.keys.1));
         let shard = (high >> (64 - SHARDS.trailing_zeros())) as usize;
         self.shards[shard].insert(fingerprint)
-    }
-}
-
-/// Hashing for values that are already uniform hashes: their low 64 bits
-/// are used as they are.
-#[derive(Default)]
-struct Prehashed(u64);
-
-impl Hasher for Prehashed {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        // Only u128 keys are hashed (through write_u128); fold anything else.
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.0 = self.0.rotate_left(5) ^ u64::from_le_bytes(word);
-        }
-    }
-
-    fn write_u128(&mut self, value: u128) {
-        self.0 = value as u64;
     }
 }
 

@@ -342,12 +342,18 @@ impl HostQueues {
     /// The run's expected length, in microseconds, as far as its timed
     /// hosts tell (0 when none is): its longest host's work at `per_host`
     /// (its octave's lower end), or all their work over the run's slots.
-    fn horizon_us(&self) -> u128 {
+    fn horizon_us(&self) -> u64 {
         let longest = match self.longest {
             0 => 0,
-            octave => 1u128 << (octave - 1),
+            octave => 1u64 << (octave - 1),
         };
-        longest.max(self.work_us / self.slots as u128)
+        // In u64 where the sum fits (always, but for absurd timeouts): this
+        // runs for every URL, and u128 division is a slow library call.
+        let global = match u64::try_from(self.work_us) {
+            Ok(work_us) => work_us / self.slots as u64,
+            Err(_) => u64::MAX,
+        };
+        longest.max(global)
     }
 
     /// How many checks host `id` may run at once: `per_host`, or fewer when
@@ -360,9 +366,10 @@ impl HostQueues {
         if horizon == 0 {
             return self.per_host;
         }
-        let needed =
-            (SLACK * self.per_host as u128 * u128::from(work.at_limit_us)).div_ceil(horizon);
-        needed.clamp(1, self.per_host as u128) as usize
+        let needed = (SLACK * self.per_host as u64)
+            .saturating_mul(work.at_limit_us)
+            .div_ceil(horizon);
+        needed.clamp(1, self.per_host as u64) as usize
     }
 
     /// Puts host `id` in `ready` under its current key when it has waiting
@@ -405,7 +412,7 @@ const TYPICAL_US: u64 = 100_000;
 /// How much sooner than the run's expected length a host's share of
 /// `per_host` would finish its work: room for the expectation to be wrong
 /// (the run's work is only what it has read, and times change).
-const SLACK: u128 = 2;
+const SLACK: u64 = 2;
 
 /// The rank of a host not heard from yet: above any work.
 const NOT_HEARD_FROM: u32 = u32::MAX;

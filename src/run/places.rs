@@ -8,14 +8,17 @@
 //! problem rows, never with the places of rows that are fine.
 //!
 //! Rows are known by a 64-bit keyed hash of their key rather than the key's
-//! text, so that admitting a row allocates nothing: in a run of a million
-//! rows, two keys share a hash about once in 40 million runs, and the cost
-//! would be a place told of the wrong row.
+//! text, so that admitting a row allocates nothing, and the tables take that
+//! hash as it is: in a run of a million rows, two keys share a hash about
+//! once in 40 million runs, and the cost would be a place told of the wrong
+//! row.
 
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasher, RandomState};
+use std::hash::BuildHasher;
 
-use crate::types::{Outcome, Source};
+use foldhash::quality::RandomState;
+
+use crate::types::{BuildPrehashed, Outcome, Source};
 
 /// Places held for one unfinished row at most; more are only counted (a
 /// URL repeated a million times while its check hangs is not a million
@@ -41,9 +44,9 @@ pub struct Places {
     hasher: RandomState,
     /// Rows admitted and not finished, by their key's hash, with the places
     /// seen again meanwhile.
-    open: HashMap<u64, Later>,
+    open: HashMap<u64, Later, BuildPrehashed>,
     /// Finished rows that are problems ([`crate::types::Verdict::is_problem`]).
-    problems: HashSet<u64>,
+    problems: HashSet<u64, BuildPrehashed>,
 }
 
 impl Places {
