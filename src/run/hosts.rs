@@ -31,9 +31,13 @@
 //! `per_host`. A host of 40 URLs of 100 ms in a run of 30 s runs one check
 //! at a time, 10 requests a second rather than 80, and still finishes long
 //! before the run does; the longest hosts run at their limit, and every
-//! host's share grows as the run's work left shrinks. So a small host is
-//! not burst at (a rate limit it does not announce is met less often, and
-//! fewer idle connections wait in the pool), and the run is no longer.
+//! host's share grows as the run's work left shrinks. When even one check
+//! at a time would end its work long before the run's, its checks are
+//! spaced too: half the run's expected length over its waiting checks,
+//! at most a second apart (`wake` tells the queues the time; a spaced host
+//! is out of `ready` until its next check is due). So a small host is not
+//! burst at (a rate limit it does not announce is met less often, and fewer
+//! idle connections wait in the pool), and the run is no longer.
 //!
 //! A "host" here is the run's one host key ([`host_key`]: the authority,
 //! `host:port`), as in the request limits: a closed port says nothing of
@@ -42,7 +46,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap, VecDeque};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::future::AbortHandle;
 use url::Url;
@@ -90,6 +94,10 @@ pub struct HostQueues {
     /// Σ waiting × time per check over the timed hosts, in microseconds:
     /// their work one check at a time.
     work_us: u128,
+    /// Spaced hosts with room, by when their next check may start.
+    sleeping: BTreeSet<(Instant, HostId)>,
+    /// The run's time, as last told by [`wake`](Self::wake).
+    now: Instant,
 }
 
 #[derive(Default)]
@@ -108,6 +116,10 @@ struct HostQueue {
     /// What it adds to the run's work, while it is timed and has waiting
     /// targets: its octave, its work at `per_host` and one at a time.
     counted: Option<Work>,
+    /// When its latest check started.
+    started: Option<Instant>,
+    /// Its key in `sleeping`, when it is there.
+    asleep: Option<Instant>,
 }
 
 /// A timed host's work left, as the run counts it.
@@ -167,7 +179,28 @@ impl HostQueues {
             octaves: [0; 65],
             longest: 0,
             work_us: 0,
+            sleeping: BTreeSet::new(),
+            now: Instant::now(),
         }
+    }
+
+    /// The time is `now`: spaced hosts whose next check is due take their
+    /// turn again.
+    pub fn wake(&mut self, now: Instant) {
+        self.now = now;
+        while let Some(&(at, id)) = self.sleeping.first() {
+            if at > now {
+                break;
+            }
+            self.sleeping.pop_first();
+            self.queues[id].asleep = None;
+            self.reconsider(id);
+        }
+    }
+
+    /// When the next spaced host's check is due, if any host is spaced.
+    pub fn next_wake(&self) -> Option<Instant> {
+        self.sleeping.first().map(|&(at, _)| at)
     }
 
     /// The number of the host that `url`'s check waits for, new or known.
@@ -210,6 +243,7 @@ impl HostQueues {
             queue.probe = Probe::Out;
         }
         queue.running += 1;
+        queue.started = Some(self.now);
         self.reconsider(id);
         Some((Turn { host: id, probe }, target))
     }
@@ -372,13 +406,38 @@ impl HostQueues {
         needed.clamp(1, self.per_host as u64) as usize
     }
 
+    /// How long host `id` leaves between the starts of its checks: nothing,
+    /// or, when even one check at a time would finish its work long before
+    /// the run's expected length, that length spread over its waiting
+    /// checks (with the same slack as its share), at most [`MAX_GAP`].
+    fn gap(&self, id: HostId) -> Option<Duration> {
+        let queue = &self.queues[id];
+        queue.counted?;
+        let waiting = queue.waiting.len() as u64;
+        let gap_us = (self.horizon_us() / (SLACK * waiting.max(1))).min(MAX_GAP.as_micros() as u64);
+        (gap_us > queue.took_us.max(FLOOR_US)).then(|| Duration::from_micros(gap_us))
+    }
+
     /// Puts host `id` in `ready` under its current key when it has waiting
     /// targets and room, and takes it out otherwise.
     fn reconsider(&mut self, id: HostId) {
         self.recount(id);
         let share = self.share(id);
+        let gap = if share == 1 { self.gap(id) } else { None };
         let queue = &mut self.queues[id];
-        let wanted = !queue.waiting.is_empty() && queue.has_room(share);
+        if let Some(at) = queue.asleep.take() {
+            self.sleeping.remove(&(at, id));
+        }
+        let mut wanted = !queue.waiting.is_empty() && queue.has_room(share);
+        if let (true, Some(gap), Some(started)) = (wanted, gap, queue.started) {
+            let due = started + gap;
+            if due > self.now {
+                // Spaced: it takes its turn when `wake` says it is due.
+                self.sleeping.insert((due, id));
+                queue.asleep = Some(due);
+                wanted = false;
+            }
+        }
         let size = Reverse(match (&queue.fate, queue.took_us) {
             (None, _) => NOT_HEARD_FROM,
             (_, 0) => rank(queue.waiting.len(), self.per_host, TYPICAL_US),
@@ -413,6 +472,10 @@ const TYPICAL_US: u64 = 100_000;
 /// `per_host` would finish its work: room for the expectation to be wrong
 /// (the run's work is only what it has read, and times change).
 const SLACK: u64 = 2;
+
+/// The longest a spaced host waits between the starts of two checks: it is
+/// asked at least once a second, however long the run.
+const MAX_GAP: Duration = Duration::from_secs(1);
 
 /// The rank of a host not heard from yet: above any work.
 const NOT_HEARD_FROM: u32 = u32::MAX;
@@ -492,6 +555,12 @@ mod tests {
             assert!(queues.push(id, target(i)).is_none());
         }
         id
+    }
+
+    /// Tells `queues` that `by` has passed since the time it last knew.
+    fn later(queues: &mut HostQueues, by: Duration) {
+        let now = queues.now + by;
+        queues.wake(now);
     }
 
     /// Makes `host` answer once (its first check) and returns its id.
@@ -614,6 +683,7 @@ mod tests {
         // 100 ms, 4 s one at a time, finished long before.
         queue(&mut queues, "long", 0..80);
         queue(&mut queues, "small", 100..140);
+        later(&mut queues, Duration::from_secs(2));
         let first = started(&mut queues);
         assert_eq!(first.iter().filter(|(h, _)| *h == long).count(), 8);
         assert_eq!(first.iter().filter(|(h, _)| *h == small).count(), 1);
@@ -627,6 +697,9 @@ mod tests {
             for _ in 0..small_running {
                 queues.done(check(small), HostNews::Answered);
             }
+            // A round of the long host's checks later: the small host's
+            // spacing, if it is spaced, is over.
+            later(queues, Duration::from_secs(2));
             let next = started(queues);
             next.iter().filter(|(h, _)| *h == small).count()
         };
@@ -664,6 +737,7 @@ mod tests {
         }
         queues.took(small, Duration::from_millis(100));
         queue(&mut queues, "small", 100..180);
+        later(&mut queues, Duration::from_secs(1));
         let first = started(&mut queues);
         assert_eq!(first.iter().filter(|(h, _)| *h == small).count(), 1);
         assert!(first.iter().filter(|(h, _)| many.contains(h)).count() >= 100);
@@ -673,6 +747,55 @@ mod tests {
         alone.took(small, Duration::from_millis(100));
         queue(&mut alone, "small", 100..180);
         assert_eq!(started(&mut alone).len(), 8);
+    }
+
+    #[test]
+    fn a_host_whose_work_is_short_beside_the_runs_is_spaced_over_it() {
+        let mut queues = HostQueues::new(8, 128);
+        let long = warm(&mut queues, "long");
+        let small = warm(&mut queues, "small");
+        queues.took(long, Duration::from_secs(2));
+        queues.took(small, Duration::from_millis(100));
+        // long: 20 s at its limit; small: 40 checks of 100 ms, which one at
+        // a time would end 16 s before the run does.
+        queue(&mut queues, "long", 0..80);
+        queue(&mut queues, "small", 100..140);
+        later(&mut queues, Duration::from_secs(1));
+        let first = started(&mut queues);
+        assert_eq!(first.iter().filter(|(h, _)| *h == small).count(), 1);
+        let start = queues.now;
+        // Its check ends after 100 ms: the next one is not due yet.
+        later(&mut queues, Duration::from_millis(100));
+        queues.done(check(small), HostNews::Answered);
+        assert_eq!(started(&mut queues), []);
+        let due = queues.next_wake().unwrap();
+        let gap = due - start;
+        // About half the run's 20 s over its 39 checks left, and never more
+        // than a second.
+        assert!(
+            gap > Duration::from_millis(150) && gap <= MAX_GAP,
+            "{gap:?}"
+        );
+        queues.wake(due - Duration::from_millis(1));
+        assert_eq!(started(&mut queues), []);
+        queues.wake(due);
+        assert_eq!(started(&mut queues), [(small, 101)]);
+        // The long host is never spaced: its next check goes as soon as one
+        // of its own ends.
+        queues.done(check(long), HostNews::Answered);
+        assert_eq!(started(&mut queues), [(long, 8)]);
+        // Nor is the small one once the run's work left is as short as its.
+        for _ in 0..8 {
+            queues.done(check(long), HostNews::Answered);
+        }
+        let _ = started(&mut queues);
+        for _ in 0..80 {
+            queues.done(check(long), HostNews::Answered);
+            let _ = started(&mut queues);
+        }
+        queues.done(check(small), HostNews::Answered);
+        assert_eq!(started(&mut queues).len(), 8);
+        assert_eq!(queues.next_wake(), None);
     }
 
     #[test]

@@ -37,7 +37,7 @@
 use std::future::Future;
 use std::io;
 use std::panic::AssertUnwindSafe;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::FutureExt;
 use futures::future::{AbortHandle, AbortRegistration, Abortable, Aborted};
@@ -157,6 +157,7 @@ pub async fn run<O: Observer>(
     tokio::pin!(stop);
 
     loop {
+        hosts.wake(Instant::now());
         let room_for_tasks =
             (limits.concurrency() + limits.parked() + ahead).min(options.max_tasks);
         while tasks.len() < room_for_tasks.max(1) {
@@ -176,6 +177,14 @@ pub async fn run<O: Observer>(
             break;
         }
         let room = admitted - finished < window;
+        // A spaced host's next check, when it is due.
+        let wake_at = hosts.next_wake();
+        let nap = async {
+            match wake_at {
+                Some(at) => tokio::time::sleep_until(at.into()).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             biased;
             () = &mut stop => {
@@ -254,6 +263,7 @@ pub async fn run<O: Observer>(
                 }
             }
             Some(name) = silent.recv() => hosts.silent(&name),
+            () = nap => {}
             // A check parked at its host: another may take its place.
             () = limits.parking() => {}
             item = entries.recv(), if input_open && room => match item {
