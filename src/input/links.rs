@@ -277,7 +277,7 @@ impl<'a> Lines<'a> {
 /// count here (Markdown offsets, `source` columns, editors, CI annotations)
 /// counts line feeds, so a link after one was reported a line too far.
 /// (Found by the `document_links` fuzz target.)
-fn without_lone_cr(text: &str) -> Cow<'_, str> {
+pub(super) fn without_lone_cr(text: &str) -> Cow<'_, str> {
     let bytes = text.as_bytes();
     let lone = |i: usize| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n');
     if !bytes.contains(&b'\r') || !(0..bytes.len()).any(lone) {
@@ -309,10 +309,23 @@ fn html(text: &str, first_line: u64, found: &mut Links, anchors: &mut HashSet<St
     *anchors = sink.anchors.into_inner();
 }
 
-struct HtmlSink {
+/// What the HTML tokenizer hands its tokens to: it keeps the links and the
+/// anchors of the document (or of a page as it streams, `page`).
+pub(super) struct HtmlSink {
     first_line: u64,
-    found: RefCell<Links>,
-    anchors: RefCell<HashSet<String>>,
+    pub(super) found: RefCell<Links>,
+    pub(super) anchors: RefCell<HashSet<String>>,
+}
+
+impl HtmlSink {
+    /// A sink for a document that starts on line 1.
+    pub(super) fn new() -> HtmlSink {
+        HtmlSink {
+            first_line: 1,
+            found: RefCell::default(),
+            anchors: RefCell::default(),
+        }
+    }
 }
 
 /// Attributes that hold a link, by element.

@@ -24,6 +24,7 @@ mod fingerprints;
 mod links;
 mod list;
 mod open;
+mod page;
 mod reader;
 mod sitemap_walk;
 mod sitemap_xml;
@@ -44,5 +45,6 @@ pub use sitemap_xml::{Caps, SITEMAP_NAMESPACE, XHTML_NAMESPACE};
 pub mod fuzzing {
     pub use super::links::{DocumentKind, Link, Links, anchors, extract};
     pub use super::open::prepare;
+    pub use super::page::{MAX_PAGE_BYTES, Page, PageParser};
     pub use super::sitemap_xml::{Item, Kind, SitemapError, parse};
 }
