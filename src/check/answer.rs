@@ -42,18 +42,25 @@ pub async fn follow(
     let reply = match chain.response {
         Err(failure) => Reply::Failure(failure),
         // The body, if any, is dropped unread with the response.
-        Ok(response) => Reply::Response {
-            status: response.status().as_u16(),
-            cf_mitigated: header_text(response.headers(), "cf-mitigated"),
-            retry_after: retry_after(response.headers()),
-            headers: capture(&client.options().capture, response.headers()),
-        },
+        Ok(response) => Reply::of(client, &response),
     };
     Answer {
         method,
         final_url: chain.final_url,
         redirects: chain.redirects,
         reply,
+    }
+}
+
+impl Reply {
+    /// What the row keeps of `response`: its status and captured headers.
+    pub fn of(client: &Client, response: &reqwest::Response) -> Reply {
+        Reply::Response {
+            status: response.status().as_u16(),
+            cf_mitigated: header_text(response.headers(), "cf-mitigated"),
+            retry_after: retry_after(response.headers()),
+            headers: capture(&client.options().capture, response.headers()),
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use url::Url;
 
 use super::answer::{Answer, Reply};
 use super::client::Client;
-use super::failure::seconds;
+use super::failure::{Failure, seconds};
 use super::limits::Limits;
 use super::method::attempt;
 use super::options::CheckOptions;
@@ -109,21 +109,101 @@ impl Checker {
     }
 
     async fn check_url(&self, index: u64, text: String, source: Source, url: Url) -> Checked {
+        let client = &self.client;
+        let tries = self
+            .attempts(async |elapsed| (attempt(client, &url, elapsed).await, ()))
+            .await;
+        let host = self.host_news(&url, &tries.answer);
+        let row = Row {
+            index,
+            key: url_key(&url).to_string(),
+            text,
+            source,
+        };
+        Checked {
+            requested: true,
+            outcome: self.outcome(row, tries.answer, tries.elapsed, tries.attempts),
+            host,
+        }
+    }
+
+    /// Fetches a page for the crawl: one GET (after redirects, and retried
+    /// as a check is), which is also the page's report row; when it is
+    /// accepted and HTML (by its `Content-Type`), its body is handed to
+    /// `read` chunk by chunk as it arrives, until it ends or `read` says it
+    /// wants no more. The body is never held whole.
+    pub async fn fetch_page(
+        &self,
+        target: Target,
+        mut read: impl FnMut(&[u8]) -> bool,
+    ) -> (Checked, PageBody) {
+        let TargetKind::Check(url) = &target.kind else {
+            return (self.check(target).await, PageBody::NoPage);
+        };
+        let client = &self.client;
+        let mut tries = self
+            .attempts(async |elapsed| {
+                let chain = chase(client, Method::Get, url, elapsed, None).await;
+                let (reply, response) = match chain.response {
+                    Ok(response) => (Reply::of(client, &response), Some(response)),
+                    Err(failure) => (Reply::Failure(failure), None),
+                };
+                let answer = Answer {
+                    method: Method::Get,
+                    final_url: chain.final_url,
+                    redirects: chain.redirects,
+                    reply,
+                };
+                (answer, response)
+            })
+            .await;
+        let body = match tries.extra.take() {
+            Some(response) if self.options().accept.contains(response.status().as_u16()) => {
+                let started = std::time::Instant::now();
+                let body = read_page(response, &mut read, self.options()).await;
+                tries.elapsed += started.elapsed();
+                body
+            }
+            _ => PageBody::NoPage,
+        };
+        let host = self.host_news(url, &tries.answer);
+        let row = Row {
+            index: target.index,
+            key: url_key(url).to_string(),
+            text: target.text,
+            source: target.source,
+        };
+        let checked = Checked {
+            requested: true,
+            outcome: self.outcome(row, tries.answer, tries.elapsed, tries.attempts),
+            host,
+        };
+        (checked, body)
+    }
+
+    /// Tries a URL with `once` (one attempt: an answer, and what else it
+    /// gives) until it needs no retry; between attempts, waits as the
+    /// answer and the host's backoff say.
+    async fn attempts<T>(
+        &self,
+        mut once: impl AsyncFnMut(&mut Duration) -> (Answer, T),
+    ) -> Tries<T> {
         let mut elapsed = Duration::ZERO;
         let mut attempts = 0;
-        let answer = loop {
+        let (answer, extra) = loop {
             attempts += 1;
             // Boxed, like the sleep below: thousands of checks wait for their
             // turn at once, and a task's size is that of its largest state.
-            let answer = Box::pin(attempt(&self.client, &url, &mut elapsed)).await;
+            let (answer, extra) = Box::pin(once(&mut elapsed)).await;
             let answered = || {
                 self.client
                     .limits()
                     .has_answered(host_key(&answer.final_url))
             };
             let Some(wait) = retry_wait(self.options(), &answer, attempts, answered) else {
-                break answer;
+                break (answer, extra);
             };
+            drop(extra);
             if let Reply::Response {
                 status: 429 | 503, ..
             } = answer.reply
@@ -137,17 +217,11 @@ impl Checker {
             // No slot is held while waiting: other URLs go on.
             Box::pin(tokio::time::sleep(wait)).await;
         };
-        let host = self.host_news(&url, &answer);
-        let row = Row {
-            index,
-            key: url_key(&url).to_string(),
-            text,
-            source,
-        };
-        Checked {
-            requested: true,
-            outcome: self.outcome(row, answer, elapsed, attempts),
-            host,
+        Tries {
+            answer,
+            extra,
+            elapsed,
+            attempts,
         }
     }
 
@@ -286,6 +360,63 @@ pub enum HostNews {
     /// Nothing to go by: no request was made, or the host broke the
     /// connection or answered garbage (it is there, but not answering well).
     Unknown,
+}
+
+/// What became of a fetched page's body ([`Checker::fetch_page`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageBody {
+    /// HTML, read to its end or as far as the reader wanted.
+    Read,
+    /// HTML, but the transfer broke off (a reset, the timeout): why. What
+    /// came before was read.
+    CutOff(String),
+    /// Not read: the answer is not HTML (its `Content-Type`, if it has one).
+    NotHtml(Option<String>),
+    /// No page: the fetch failed, its status is not accepted, or the target
+    /// is not a URL to fetch.
+    NoPage,
+}
+
+/// Hands `response`'s body to `read` when it is HTML.
+async fn read_page(
+    mut response: reqwest::Response,
+    read: &mut impl FnMut(&[u8]) -> bool,
+    options: &CheckOptions,
+) -> PageBody {
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned());
+    if !content_type.as_deref().is_some_and(is_html) {
+        return PageBody::NotHtml(content_type);
+    }
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if !read(&chunk) {
+                    // Dropping the response closes its connection.
+                    return PageBody::Read;
+                }
+            }
+            Ok(None) => return PageBody::Read,
+            Err(err) => return PageBody::CutOff(Failure::from_reqwest(&err, options).text),
+        }
+    }
+}
+
+/// Whether a `Content-Type` is an HTML page's (`text/html`, XHTML), as
+/// browsers take it: the media type alone, in any case.
+fn is_html(content_type: &str) -> bool {
+    let media = content_type.split(';').next().unwrap_or_default().trim();
+    media.eq_ignore_ascii_case("text/html") || media.eq_ignore_ascii_case("application/xhtml+xml")
+}
+
+/// The attempts at one URL: the last answer and what came with it.
+struct Tries<T> {
+    answer: Answer,
+    extra: T,
+    elapsed: Duration,
+    attempts: u32,
 }
 
 /// What a row keeps of its target.
