@@ -42,9 +42,12 @@ impl Later {
 #[derive(Default)]
 pub struct Places {
     hasher: RandomState,
-    /// Rows admitted and not finished, by their key's hash, with the places
-    /// seen again meanwhile.
-    open: HashMap<u64, Later, BuildPrehashed>,
+    /// Rows admitted and not finished, by their key's hash.
+    open: HashSet<u64, BuildPrehashed>,
+    /// The places seen again of unfinished rows, for the few that have
+    /// some: most rows appear once, and a place-holder for each would cost
+    /// the window's rows several times their hash.
+    held: HashMap<u64, Later, BuildPrehashed>,
     /// Finished rows that are problems ([`crate::types::Verdict::is_problem`]).
     problems: HashSet<u64, BuildPrehashed>,
 }
@@ -53,7 +56,7 @@ impl Places {
     /// A row with `key` enters the run.
     pub fn admitted(&mut self, key: &str) {
         let hash = self.hasher.hash_one(key);
-        self.open.entry(hash).or_default();
+        self.open.insert(hash);
     }
 
     /// Another place of the row with `key`: held while the row is
@@ -62,7 +65,8 @@ impl Places {
     /// shard's).
     pub fn again(&mut self, key: &str, source: Source) -> Option<Later> {
         let hash = self.hasher.hash_one(key);
-        if let Some(later) = self.open.get_mut(&hash) {
+        if self.open.contains(&hash) {
+            let later = self.held.entry(hash).or_default();
             if later.places.len() < MAX_HELD {
                 later.places.push(source);
             } else {
@@ -80,7 +84,8 @@ impl Places {
     /// problem and has some.
     pub fn finished(&mut self, outcome: &Outcome) -> Option<Later> {
         let hash = self.hasher.hash_one(outcome.key.as_str());
-        let later = self.open.remove(&hash);
+        self.open.remove(&hash);
+        let later = self.held.remove(&hash);
         if !outcome.verdict.is_problem() {
             return None;
         }
@@ -134,7 +139,7 @@ mod tests {
         );
         assert_eq!(places.again("http://fine.test/", at(9)), None);
         assert_eq!(places.again("http://other-shard.test/", at(9)), None);
-        assert!(places.open.is_empty());
+        assert!(places.open.is_empty() && places.held.is_empty());
         assert_eq!(places.problems.len(), 1);
     }
 
