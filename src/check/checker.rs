@@ -1,5 +1,6 @@
 //! Checking one URL: the attempts (with retries and the host's backoff)
-//! that give its report row, and fetching a document (a sitemap) with the
+//! that give its report row; fetching a page for the crawl, whose one GET
+//! is its row and its body; and fetching a document (a sitemap) with the
 //! same client.
 
 use std::time::Duration;
@@ -113,18 +114,13 @@ impl Checker {
         let tries = self
             .attempts(async |elapsed| (attempt(client, &url, elapsed).await, ()))
             .await;
-        let host = self.host_news(&url, &tries.answer);
         let row = Row {
             index,
             key: url_key(&url).to_string(),
             text,
             source,
         };
-        Checked {
-            requested: true,
-            outcome: self.outcome(row, tries.answer, tries.elapsed, tries.attempts),
-            host,
-        }
+        self.checked(&url, row, tries)
     }
 
     /// Fetches a page for the crawl: one GET (after redirects, and retried
@@ -166,19 +162,22 @@ impl Checker {
             }
             _ => PageBody::NoPage,
         };
-        let host = self.host_news(url, &tries.answer);
         let row = Row {
             index: target.index,
             key: url_key(url).to_string(),
             text: target.text,
             source: target.source,
         };
-        let checked = Checked {
-            requested: true,
+        (self.checked(url, row, tries), body)
+    }
+
+    /// The row of `url` from its attempts, and what they said of its host.
+    fn checked<T>(&self, url: &Url, row: Row, tries: Tries<T>) -> Checked {
+        Checked {
+            host: self.host_news(url, &tries.answer),
             outcome: self.outcome(row, tries.answer, tries.elapsed, tries.attempts),
-            host,
-        };
-        (checked, body)
+            requested: true,
+        }
     }
 
     /// Tries a URL with `once` (one attempt: an answer, and what else it

@@ -557,6 +557,20 @@ mod tests {
         id
     }
 
+    /// A run of two timed hosts: long, 80 checks of 2 s (10 rounds at its
+    /// limit, 20 s), and small, 40 checks of 100 ms (4 s one at a time,
+    /// which would end long before the run does).
+    fn long_and_small() -> (HostQueues, HostId, HostId) {
+        let mut queues = HostQueues::new(8, 128);
+        let long = warm(&mut queues, "long");
+        let small = warm(&mut queues, "small");
+        queues.took(long, Duration::from_secs(2));
+        queues.took(small, Duration::from_millis(100));
+        queue(&mut queues, "long", 0..80);
+        queue(&mut queues, "small", 100..140);
+        (queues, long, small)
+    }
+
     /// Tells `queues` that `by` has passed since the time it last knew.
     fn later(queues: &mut HostQueues, by: Duration) {
         let now = queues.now + by;
@@ -674,15 +688,7 @@ mod tests {
 
     #[test]
     fn a_host_with_little_work_runs_fewer_checks_until_the_runs_work_shrinks() {
-        let mut queues = HostQueues::new(8, 128);
-        let long = warm(&mut queues, "long");
-        let small = warm(&mut queues, "small");
-        queues.took(long, Duration::from_secs(2));
-        queues.took(small, Duration::from_millis(100));
-        // long: 10 rounds of 2 s at its limit (20 s); small: 40 checks of
-        // 100 ms, 4 s one at a time, finished long before.
-        queue(&mut queues, "long", 0..80);
-        queue(&mut queues, "small", 100..140);
+        let (mut queues, long, small) = long_and_small();
         later(&mut queues, Duration::from_secs(2));
         let first = started(&mut queues);
         assert_eq!(first.iter().filter(|(h, _)| *h == long).count(), 8);
@@ -751,15 +757,7 @@ mod tests {
 
     #[test]
     fn a_host_whose_work_is_short_beside_the_runs_is_spaced_over_it() {
-        let mut queues = HostQueues::new(8, 128);
-        let long = warm(&mut queues, "long");
-        let small = warm(&mut queues, "small");
-        queues.took(long, Duration::from_secs(2));
-        queues.took(small, Duration::from_millis(100));
-        // long: 20 s at its limit; small: 40 checks of 100 ms, which one at
-        // a time would end 16 s before the run does.
-        queue(&mut queues, "long", 0..80);
-        queue(&mut queues, "small", 100..140);
+        let (mut queues, long, small) = long_and_small();
         later(&mut queues, Duration::from_secs(1));
         let first = started(&mut queues);
         assert_eq!(first.iter().filter(|(h, _)| *h == small).count(), 1);
