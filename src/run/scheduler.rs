@@ -37,7 +37,7 @@
 use std::future::Future;
 use std::io;
 use std::panic::AssertUnwindSafe;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::FutureExt;
 use futures::future::{AbortHandle, AbortRegistration, Abortable, Aborted};
@@ -157,7 +157,7 @@ pub async fn run<O: Observer>(
     tokio::pin!(stop);
 
     loop {
-        hosts.wake(Instant::now());
+        hosts.wake();
         let room_for_tasks =
             (limits.concurrency() + limits.parked() + ahead).min(options.max_tasks);
         while tasks.len() < room_for_tasks.max(1) {
