@@ -6,7 +6,8 @@
 //!
 //! ```text
 //! bin      src/bin/headcheck: cli, app, merge, summary, progress, annotate, exit
-//! run      the scheduler: per-host queues, tasks, input order     → check, report
+//! run      the scheduler: per-host queues, tasks, input order,    → check, report, input
+//!          a crawl's pages (read with the input's page parser)
 //! input    lists, stdin, sitemaps, documents → Targets   → check, cache, resume, shard
 //! cache    ok results kept between runs                           → report
 //! resume   the rows of an earlier report                          → report

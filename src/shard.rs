@@ -63,7 +63,9 @@ impl Shard {
     /// Whether this run keeps the entry.
     pub fn keeps(&self, kind: &TargetKind, text: &str) -> bool {
         let key = match kind {
-            TargetKind::Check(url) => host_key(url),
+            TargetKind::Check(url) | TargetKind::Page(crate::types::Page { url, .. }) => {
+                host_key(url)
+            }
             // Excluded URLs and other schemes: by host when they have one.
             _ => match url::Url::parse(text) {
                 Ok(url) if matches!(url.scheme(), "http" | "https") => {

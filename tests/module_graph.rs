@@ -19,7 +19,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("cache", &["types", "report"]),
     ("resume", &["types", "report"]),
     ("input", &["types", "check", "cache", "resume", "shard"]),
-    ("run", &["types", "check", "report"]),
+    ("run", &["types", "check", "report", "input"]),
     (
         "bin",
         &[

@@ -61,10 +61,14 @@ fn fetch(url: &str) -> (Checked, PageBody, Vec<Link>, Page) {
         let mut parser = PageParser::new();
         let mut links = Vec::new();
         let (checked, body) = checker
-            .fetch_page(target(url), |chunk| {
-                links.extend(parser.feed(chunk));
-                parser.wants_more()
-            })
+            .fetch_page(
+                target(url),
+                |_| true,
+                |chunk| {
+                    links.extend(parser.feed(chunk));
+                    parser.wants_more()
+                },
+            )
             .await;
         let mut page = parser.finish();
         links.append(&mut page.links);

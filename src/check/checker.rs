@@ -16,7 +16,7 @@ use super::options::CheckOptions;
 use super::redirect::chase;
 use super::retry::retry_wait;
 use crate::types::{
-    Error, ErrorKind, Method, Origin, Outcome, Source, Target, TargetKind, Verdict, host_key,
+    Error, ErrorKind, Method, Origin, Outcome, Page, Source, Target, TargetKind, Verdict, host_key,
     url_key,
 };
 
@@ -51,7 +51,9 @@ impl Checker {
     pub async fn check(&self, target: Target) -> Checked {
         let captured = self.options().capture.len();
         let (verdict, reason, kind) = match target.kind {
-            TargetKind::Check(url) => {
+            // A page is fetched by [`fetch_page`](Self::fetch_page); checked
+            // here, it is a URL like any other.
+            TargetKind::Check(url) | TargetKind::Page(Page { url, .. }) => {
                 return self
                     .check_url(target.index, target.text, target.source, url)
                     .await;
@@ -127,10 +129,12 @@ impl Checker {
     /// as a check is), which is also the page's report row; when it is
     /// accepted and HTML (by its `Content-Type`), its body is handed to
     /// `read` chunk by chunk as it arrives, until it ends or `read` says it
-    /// wants no more. The body is never held whole.
+    /// wants no more, unless `stays` (given its final URL) says it has left
+    /// the places to read. The body is never held whole.
     pub async fn fetch_page(
         &self,
         target: Target,
+        stays: impl Fn(&Url) -> bool,
         mut read: impl FnMut(&[u8]) -> bool,
     ) -> (Checked, PageBody) {
         let TargetKind::Check(url) = &target.kind else {
@@ -153,14 +157,18 @@ impl Checker {
                 (answer, response)
             })
             .await;
-        let body = match tries.extra.take() {
-            Some(response) if self.options().accept.contains(response.status().as_u16()) => {
+        let accepted = |response: &reqwest::Response| {
+            self.options().accept.contains(response.status().as_u16())
+        };
+        let body = match tries.extra.take().filter(accepted) {
+            Some(response) if stays(&tries.answer.final_url) => {
                 let started = std::time::Instant::now();
                 let body = read_page(response, &mut read, self.options()).await;
                 tries.elapsed += started.elapsed();
                 body
             }
-            _ => PageBody::NoPage,
+            Some(_) => PageBody::Elsewhere,
+            None => PageBody::NoPage,
         };
         let row = Row {
             index: target.index,
@@ -371,6 +379,8 @@ pub enum PageBody {
     CutOff(String),
     /// Not read: the answer is not HTML (its `Content-Type`, if it has one).
     NotHtml(Option<String>),
+    /// Not read: the page redirected where its reader did not want it.
+    Elsewhere,
     /// No page: the fetch failed, its status is not accepted, or the target
     /// is not a URL to fetch.
     NoPage,

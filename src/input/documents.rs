@@ -159,7 +159,7 @@ impl Documents {
         for link in found.links {
             let source = Source::at(&name, link.line, link.column);
             let keep_going = match self.resolve(&link.target, path, root, base.as_ref()) {
-                Resolved::Url(url) => emitter.emit(&url, source),
+                Resolved::Url(url) => emitter.emit_link(&url, source),
                 Resolved::Local { path, fragment } => {
                     let problem = self.local_problem(&path, fragment.as_deref());
                     let mut text = path.display().to_string();

@@ -3,18 +3,21 @@
 //! its own), keeps this shard's part, and puts known rows (`--resume`, `--cache`) in place of a
 //! check. It is the one door into the run's channel: every entry, a line
 //! too long to read and an unreadable input included, goes through the
-//! repeats and the shard, so that shards merged hold each row once.
+//! repeats and the shard, so that shards merged hold each row once. When
+//! crawling, the links found on pages come in through it too, between the
+//! inputs' entries and after them ([`crawl`](super::crawl)).
 
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
 use super::classify::{Filter, classify_entry};
+use super::crawl::{Crawl, Judged, Reached};
 use super::fingerprints::Fingerprints;
 use crate::cache::Fresh;
 use crate::resume::Resumed;
 use crate::shard::Shard;
-use crate::types::{Entry, Error, Origin, Outcome, Source, Target, TargetKind, entry_key};
+use crate::types::{Entry, Error, Found, Origin, Outcome, Source, Target, TargetKind, entry_key};
 
 /// Numbers targets, drops duplicates and classifies each entry.
 pub struct Emitter {
@@ -25,6 +28,8 @@ pub struct Emitter {
     tx: mpsc::Sender<Result<Entry, Error>>,
     seen: Fingerprints,
     next_index: u64,
+    /// `--crawl`: which entries are pages, and the links found on them.
+    crawl: Option<Crawl>,
 }
 
 impl Emitter {
@@ -34,6 +39,7 @@ impl Emitter {
         cache: Option<Arc<Fresh>>,
         shard: Option<Shard>,
         tx: mpsc::Sender<Result<Entry, Error>>,
+        crawl: Option<Crawl>,
     ) -> Self {
         Emitter {
             filter,
@@ -43,13 +49,21 @@ impl Emitter {
             tx,
             seen: Fingerprints::new(),
             next_index: 0,
+            crawl,
         }
     }
 
-    /// Returns false when nobody listens any more.
+    /// An input's entry: a URL argument, a list's or a sitemap's (a start
+    /// page when crawling). Returns false when nobody listens any more.
     pub fn emit(&mut self, text: &str, source: Source) -> bool {
         let kind = classify_entry(text, &self.filter);
-        self.admit(text, source, kind)
+        self.enter(text, source, kind, Some(Reached::Start))
+    }
+
+    /// A link found in a local document: checked, never crawled.
+    pub fn emit_link(&mut self, text: &str, source: Source) -> bool {
+        let kind = classify_entry(text, &self.filter);
+        self.enter(text, source, kind, None)
     }
 
     /// Like [`Emitter::emit`] for an entry already judged (a file on
@@ -65,6 +79,17 @@ impl Emitter {
     /// Sends an entry (or its earlier row when resuming), or, when it was
     /// seen before, its place.
     pub fn admit(&mut self, text: &str, source: Source, kind: TargetKind) -> bool {
+        self.enter(text, source, kind, None)
+    }
+
+    /// Sends an entry reached so (when it may be a page of a crawl).
+    fn enter(
+        &mut self,
+        text: &str,
+        source: Source,
+        kind: TargetKind,
+        reached: Option<Reached>,
+    ) -> bool {
         let key = entry_key(&kind, text);
         let new = self.seen.insert(key);
         if self.shard.is_some_and(|shard| !shard.keeps(&kind, text)) {
@@ -75,8 +100,27 @@ impl Emitter {
                 key: key.to_string(),
                 source,
             };
-            return self.tx.blocking_send(Ok(again)).is_ok();
+            return self.tx.blocking_send(Ok(again)).is_ok() && self.read_found(false);
         }
+        let kind = match (kind, reached, &mut self.crawl) {
+            (TargetKind::Check(url), Some(reached), Some(crawl)) => {
+                match crawl.judge(&url, reached) {
+                    // A page is fetched for its links: never a known row.
+                    Judged::Page { depth, site } => {
+                        let page = crawl.page(url, depth, site);
+                        return self.send(text.to_string(), source, TargetKind::Page(page));
+                    }
+                    Judged::Checked(stop) => {
+                        if let Some(stop) = stop {
+                            crawl.stopped(stop);
+                        }
+                        TargetKind::Check(url)
+                    }
+                }
+            }
+            (kind, ..) => kind,
+        };
+        let key = entry_key(&kind, text);
         let cached = || match (&kind, &self.cache) {
             (TargetKind::Check(_), Some(cache)) => cache.row(key, text, &source),
             _ => None,
@@ -120,6 +164,15 @@ impl Emitter {
         false
     }
 
+    /// The inputs are read. When crawling, reads the links of the pages
+    /// found until no page is left (the run has fetched them all).
+    pub fn finish(&mut self) {
+        if let Some(crawl) = &mut self.crawl {
+            crawl.inputs_done();
+            self.read_found(true);
+        }
+    }
+
     fn send(&mut self, text: String, source: Source, kind: TargetKind) -> bool {
         let target = Target {
             index: self.next_index,
@@ -128,6 +181,34 @@ impl Emitter {
             kind,
         };
         self.next_index += 1;
-        self.tx.blocking_send(Ok(Entry::New(target))).is_ok()
+        self.tx.blocking_send(Ok(Entry::New(target))).is_ok() && self.read_found(false)
+    }
+
+    /// When crawling, sends the links of the pages found so far (with
+    /// `wait`, of every page until none is left), between the inputs'
+    /// entries, so that found links never pile up. Returns false when
+    /// nobody listens any more.
+    fn read_found(&mut self, wait: bool) -> bool {
+        while let Some(found) = self.crawl.as_mut().and_then(|crawl| crawl.next_found(wait)) {
+            let Found {
+                depth, site, links, ..
+            } = found;
+            let reached = Reached::Link { depth, site: &site };
+            let mut listening = true;
+            for (text, source) in links {
+                let kind = classify_entry(&text, &self.filter);
+                listening = self.enter(&text, source, kind, Some(reached));
+                if !listening {
+                    break;
+                }
+            }
+            if let Some(crawl) = &mut self.crawl {
+                crawl.done_reading();
+            }
+            if !listening {
+                return false;
+            }
+        }
+        true
     }
 }

@@ -12,10 +12,11 @@
 //! Inside, the path of an entry is: [`open`] (what an INPUT is) →
 //! [`reader`] (the thread) → `list` (or `csv_list`), `sitemap_walk` with
 //! `sitemap_xml`, or `documents` with `links` (entries and their lines) →
-//! `emitter` (numbers, `classify`, `fingerprints`, shard, resume and cache
+//! `emitter` (numbers, `crawl`, `classify`, `fingerprints`, shard, resume and cache
 //! look-ups) → channel.
 
 mod classify;
+mod crawl;
 mod csv_list;
 mod documents;
 mod emitter;
@@ -31,6 +32,7 @@ mod sitemap_xml;
 mod utf16;
 
 pub use classify::{Filter, SKIPPED_SCHEMES, classify_entry, did_you_mean, missing_scheme};
+pub use crawl::{CrawlOptions, CrawlTally};
 pub use documents::DocumentOptions;
 pub use fetch::Fetcher;
 pub use links::Link;

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use super::classify::Filter;
+use super::crawl::{Crawl, CrawlOptions};
 use super::csv_list;
 use super::documents::{DocumentOptions, Documents};
 use super::emitter::Emitter;
@@ -33,6 +34,8 @@ pub struct ReaderOptions {
     pub shard: Option<Shard>,
     /// Fetches remote sitemaps; without it, they become `error` rows.
     pub fetcher: Option<Fetcher>,
+    /// `--crawl`: the inputs' URLs are start pages.
+    pub crawl: Option<CrawlOptions>,
 }
 
 /// Starts reading `inputs` on a blocking thread. Entries arrive on the
@@ -54,6 +57,7 @@ pub fn spawn_reader(
                 options.cache,
                 options.shard,
                 tx,
+                options.crawl.map(Crawl::new),
             );
             let mut documents = Documents::new(options.documents);
             let mut walker = Walker::new(options.sitemaps, options.fetcher, &mut emitter);
@@ -72,6 +76,7 @@ pub fn spawn_reader(
                     return;
                 }
             }
+            walker.emitter.finish();
         })
         .map_err(|error| Error::Open {
             path: "input thread".into(),

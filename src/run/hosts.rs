@@ -52,7 +52,7 @@ use futures::future::AbortHandle;
 use url::Url;
 
 use crate::check::HostNews;
-use crate::types::{ErrorKind, Target, TargetKind, host_key};
+use crate::types::{ErrorKind, Page, Target, TargetKind, host_key};
 
 /// A host's number in this run.
 pub type HostId = usize;
@@ -529,7 +529,8 @@ fn rank(waiting: usize, per_host: usize, took_us: u64) -> u32 {
 fn unreachable(mut target: Target, why: ErrorKind, error: &str) -> Target {
     let kind = std::mem::replace(&mut target.kind, TargetKind::Skipped(String::new()));
     target.kind = match kind {
-        TargetKind::Check(url) => TargetKind::Unreachable {
+        // A page of an unreachable host is not crawled: its crawler goes.
+        TargetKind::Check(url) | TargetKind::Page(Page { url, .. }) => TargetKind::Unreachable {
             url,
             error: error.to_string(),
             kind: why,

@@ -3,6 +3,7 @@
 //! the report in input order, and the later places of problem rows
 //! (`places`).
 
+mod crawl;
 mod hosts;
 mod places;
 mod reorder;

@@ -44,12 +44,13 @@ use futures::future::{AbortHandle, AbortRegistration, Abortable, Aborted};
 use futures::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::mpsc;
 
+use super::crawl;
 use super::hosts::{HostQueues, Turn};
 use super::places::{Later, Places};
 use super::reorder::Reorder;
 use crate::check::{Checked, Checker, DEFAULT_CONCURRENCY, DEFAULT_PER_HOST, HostNews};
 use crate::types::{
-    Entry, Error, ErrorKind, Outcome, Target, TargetKind, Verdict, entry_key, text_key,
+    Entry, Error, ErrorKind, Outcome, Page, Target, TargetKind, Verdict, entry_key, text_key,
 };
 
 /// How many read entries may be unfinished (queued for their host, or being
@@ -276,7 +277,7 @@ pub async fn run<O: Observer>(
                     admitted += 1;
                     places.admitted(entry_key(&target.kind, &target.text));
                     let settled = match &target.kind {
-                        TargetKind::Check(url) => {
+                        TargetKind::Check(url) | TargetKind::Page(Page { url, .. }) => {
                             let host = hosts.id(url);
                             hosts.push(host, target)
                         }
@@ -323,7 +324,7 @@ async fn check_caught(
     let (index, text, source) = (target.index, target.text.clone(), target.source.clone());
     let captured = checker.options().capture.len();
     let spare = abort.is_some().then(|| target.clone());
-    let check = AssertUnwindSafe(checker.check(target)).catch_unwind();
+    let check = AssertUnwindSafe(crawl::check_or_fetch(checker, target)).catch_unwind();
     let result = match (abort, spare) {
         (Some(registration), Some(spare)) => match Abortable::new(check, registration).await {
             Ok(result) => result,

@@ -1,5 +1,6 @@
 //! The vocabulary every stage shares: the [`Target`] the input hands on
 //! (and each later place of it, an [`Entry`]),
+//! the [`Page`]s of a crawl and what is [`Found`] on them,
 //! the [`Outcome`] (report row) a check produces, its [`Verdict`] and
 //! [`ErrorKind`], the
 //! [`FailRule`] and [`Tally`] over verdicts, the [`Accept`] list, the
@@ -7,6 +8,7 @@
 //! This module imports no other of the crate.
 
 mod accept;
+mod crawl;
 mod error;
 mod error_kind;
 mod outcome;
@@ -18,6 +20,7 @@ mod target;
 mod verdict;
 
 pub use accept::Accept;
+pub use crawl::{Crawler, Fetched, Found, FoundPages, Page, site_of};
 pub use error::{Error, Result};
 pub use error_kind::ErrorKind;
 pub use outcome::{Method, Origin, Outcome};

@@ -4,6 +4,7 @@
 
 use url::{Position, Url};
 
+use super::crawl::Page;
 use super::error_kind::ErrorKind;
 use super::outcome::Outcome;
 use super::source::Source;
@@ -15,7 +16,8 @@ pub struct Target {
     pub index: u64,
     /// The input text as given (trimmed), reported in the `url` column.
     pub text: String,
-    /// Where the entry came from: `argv`, `stdin:3`, `urls.txt:12`.
+    /// Where the entry came from: `argv`, `stdin:3`, `urls.txt:12`,
+    /// `https://site/page:40`.
     pub source: Source,
     pub kind: TargetKind,
 }
@@ -35,6 +37,8 @@ pub enum Entry {
 pub enum TargetKind {
     /// An http(s) URL to check.
     Check(Url),
+    /// A page of a crawl: fetched with GET for its row and its links.
+    Page(Page),
     /// Not a URL; the reason is reported in the `error` column.
     Invalid(String),
     /// A URL that is not checked; the reason is reported in `error`.
@@ -63,7 +67,9 @@ pub enum TargetKind {
 /// anything that is not a URL to check.
 pub fn entry_key<'a>(kind: &'a TargetKind, text: &'a str) -> &'a str {
     match kind {
-        TargetKind::Check(url) | TargetKind::Unreachable { url, .. } => url_key(url),
+        TargetKind::Check(url)
+        | TargetKind::Page(Page { url, .. })
+        | TargetKind::Unreachable { url, .. } => url_key(url),
         // A known row keeps the key it was found by.
         TargetKind::Known(row) => &row.key,
         _ => text,

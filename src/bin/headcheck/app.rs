@@ -12,7 +12,8 @@ use clap::Parser;
 use headcheck::cache::Cache;
 use headcheck::check::{CheckOptions, Checker, LimitOptions, Limits, connect_timeout_for};
 use headcheck::input::{
-    self, Caps, DocumentOptions, Fetcher, Filter, Input, ReaderOptions, SitemapOptions,
+    self, Caps, CrawlOptions, CrawlTally, DocumentOptions, Fetcher, Filter, Input, ReaderOptions,
+    SitemapOptions,
 };
 use headcheck::report::{self, Destination, Report, ReportOptions};
 use headcheck::resume::Resumed;
@@ -101,6 +102,11 @@ async fn run(mut args: Args) -> anyhow::Result<i32> {
     let cache = cache(&args, &columns)?;
     let reports = create_reports(&args, &columns)?;
     let total = progress_total(&args, &inputs, shard.is_some());
+    let crawl = args.crawl.then(|| CrawlOptions {
+        max_depth: args.max_depth,
+        max_pages: args.max_pages,
+        tally: Arc::default(),
+    });
     let reader = ReaderOptions {
         filter: Filter {
             include: args.include.clone(),
@@ -115,11 +121,13 @@ async fn run(mut args: Args) -> anyhow::Result<i32> {
             checker.clone(),
             tokio::runtime::Handle::current(),
         )),
+        crawl: crawl.clone(),
     };
     let targets = input::spawn_reader(inputs, reader, 1024)?;
 
     let mut printer = Printer::new(&args, reports, cache, total);
     printer.kept = kept;
+    printer.crawl = crawl.map(|crawl| crawl.tally);
     let end = run::run(
         checker,
         targets,
@@ -308,7 +316,8 @@ fn create_reports(args: &Args, columns: &[String]) -> anyhow::Result<Vec<Report>
 /// The progress bar's total, when it is shown and the inputs tell it before
 /// the run (a shard's share of a list is not known before it is read).
 fn progress_total(args: &Args, inputs: &[Input], sharded: bool) -> Option<u64> {
-    if show_progress(args) && !sharded {
+    // A crawl's length is known only at its end.
+    if show_progress(args) && !sharded && !args.crawl {
         input::count_entries(inputs)
     } else {
         None
@@ -371,6 +380,35 @@ fn save_cache(cache: Option<&Cache>) {
     }
 }
 
+/// The summary's line for a crawl: pages whose links were read, and the
+/// pages not crawled, by why.
+fn crawl_summary(tally: &CrawlTally) -> String {
+    let crawled = CrawlTally::get(&tally.crawled);
+    let mut text = format!("crawled {crawled} {}", plural(crawled, "page", "pages"));
+    let too_big = CrawlTally::get(&tally.too_big);
+    if too_big > 0 {
+        text += &format!(" ({too_big} read only to their first 10 MB)");
+    }
+    let not_crawled: Vec<String> = [
+        (&tally.not_html, "not HTML"),
+        (&tally.failed, "not fetched (failed or not accepted)"),
+        (&tally.elsewhere, "redirected to another site"),
+        (&tally.beyond_depth, "beyond --max-depth"),
+        (&tally.past_max_pages, "past --max-pages"),
+    ]
+    .into_iter()
+    .filter_map(|(counter, why)| {
+        let count = CrawlTally::get(counter);
+        (count > 0).then(|| format!("{count} {why}"))
+    })
+    .collect();
+    if !not_crawled.is_empty() {
+        text += &format!("; not crawled: {}", not_crawled.join(", "));
+    }
+    text.push('\n');
+    text
+}
+
 /// Finishes the reports, prints the summary and decides the exit status.
 fn conclude(args: &Args, end: RunEnd, printer: Printer, elapsed: Duration) -> anyhow::Result<i32> {
     let Printer {
@@ -379,6 +417,7 @@ fn conclude(args: &Args, end: RunEnd, printer: Printer, elapsed: Duration) -> an
         from_cache,
         kept,
         annotations,
+        crawl,
         ..
     } = printer;
     if let Some(annotations) = annotations {
@@ -409,6 +448,9 @@ fn conclude(args: &Args, end: RunEnd, printer: Printer, elapsed: Duration) -> an
             say(&format!(
                 "{from_cache} ok results reused from the cache (--cache)\n"
             ));
+        }
+        if let Some(crawl) = &crawl {
+            say(&crawl_summary(crawl));
         }
         if let (Some(kept), Some(path)) = (kept, &args.resume) {
             let kept = kept.load(Ordering::Relaxed);
@@ -499,6 +541,8 @@ struct Printer {
     /// Rows taken from the `--resume` report, counted as the input takes
     /// them.
     kept: Option<Arc<AtomicU64>>,
+    /// `--crawl`: what it fetched and what its guards stopped.
+    crawl: Option<Arc<CrawlTally>>,
 }
 
 impl Printer {
@@ -512,6 +556,7 @@ impl Printer {
             cache,
             from_cache: 0,
             kept: None,
+            crawl: None,
         }
     }
 }

@@ -97,6 +97,40 @@ pub struct Args {
     )]
     pub base_url: Option<Url>,
 
+    /// Also check the links on the pages given, crawling their site.
+    ///
+    /// Each page that answers with HTML is fetched once with GET (its row)
+    /// and the links on it are checked; same-site pages are crawled
+    /// --max-depth levels deep. Start pages are the URLs given (arguments, lists, sitemaps). Same
+    /// site: the start page's host (http and https, and a leading www.,
+    /// count as one). Links to other sites are checked, never crawled.
+    #[arg(help_heading = "Inputs", long, conflicts_with = "shard")]
+    pub crawl: bool,
+
+    /// With --crawl: how many levels of same-site links are crawled from
+    /// the start pages (level 0); links beyond are checked only.
+    #[arg(
+        help_heading = "Inputs",
+        hide_short_help = true,
+        long,
+        value_name = "N",
+        default_value_t = 1,
+        requires = "crawl"
+    )]
+    pub max_depth: u32,
+
+    /// With --crawl: the most pages fetched for their links; links past it
+    /// are checked only.
+    #[arg(
+        help_heading = "Inputs",
+        hide_short_help = true,
+        long,
+        value_name = "N",
+        default_value_t = 100_000,
+        requires = "crawl"
+    )]
+    pub max_pages: u64,
+
     /// Check that the fragment of a link to a local document (#section)
     /// names a heading or anchor in it.
     #[arg(help_heading = "Inputs", hide_short_help = true, long)]
@@ -224,7 +258,12 @@ pub struct Args {
     ///
     /// Others are reported as skipped; a URL matching any of them is
     /// checked.
-    #[arg(help_heading = "Inputs", long, value_name = "REGEX")]
+    #[arg(
+        help_heading = "Inputs",
+        hide_short_help = true,
+        long,
+        value_name = "REGEX"
+    )]
     pub include: Vec<Regex>,
 
     /// Skip URLs matching REGEX (repeatable); they are reported as skipped.

@@ -1,0 +1,218 @@
+//! The crawl's part of the input (`--crawl`), beside the sitemap walker:
+//! which entries become pages to fetch, and what to do with what the run
+//! found on them.
+//!
+//! Start pages are the URLs of the inputs (arguments, lists, sitemaps); a
+//! link found on a page is crawled when it is of the page's site, within
+//! `--max-depth` of its start page, not the final URL of a page already
+//! crawled, and within `--max-pages`; every other link is checked only.
+//! Links come back here, to the one door of the input, so they are
+//! numbered, told apart from repeats, filtered and kept to a shard like
+//! every other entry: a page is fetched once because its URL is one entry.
+//!
+//! A page's depth is that of the page it was first found on, plus one:
+//! pages finish in any order, so a page first found deep may be checked,
+//! not crawled, although a shorter path to it shows up later.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use url::Url;
+
+use super::fingerprints::Fingerprints;
+use crate::types::{Crawler, Fetched, Found, FoundPages, Page, site_of, url_key};
+
+/// Limits of a crawl.
+#[derive(Debug, Clone)]
+pub struct CrawlOptions {
+    /// Levels of same-site links followed from the start pages (which are
+    /// level 0).
+    pub max_depth: u32,
+    /// Pages fetched for their links, at most.
+    pub max_pages: u64,
+    /// What the crawl did, for the summary.
+    pub tally: Arc<CrawlTally>,
+}
+
+/// What a crawl fetched and what its guards stopped, as it goes.
+#[derive(Debug, Default)]
+pub struct CrawlTally {
+    /// Pages whose HTML was read for links.
+    pub crawled: AtomicU64,
+    /// Of those, pages read only up to the size cap.
+    pub too_big: AtomicU64,
+    /// Pages not read: not HTML.
+    pub not_html: AtomicU64,
+    /// Pages not read: redirected to another site.
+    pub elsewhere: AtomicU64,
+    /// Pages not read: the fetch failed or was not accepted.
+    pub failed: AtomicU64,
+    /// Same-site links checked, not crawled: beyond `--max-depth`.
+    pub beyond_depth: AtomicU64,
+    /// Links checked, not crawled: past `--max-pages`.
+    pub past_max_pages: AtomicU64,
+}
+
+impl CrawlTally {
+    fn add(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The count of `counter`.
+    pub fn get(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
+}
+
+/// How an entry was reached: from an input, or on a crawled page.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Reached<'a> {
+    /// An input's entry: a start page.
+    Start,
+    /// A link on a page of `site`, `depth` levels from its start page.
+    Link { depth: u32, site: &'a Arc<str> },
+}
+
+/// Whether a new entry is a page to fetch, and why not.
+pub(super) enum Judged {
+    Page { depth: u32, site: Arc<str> },
+    Checked(Option<Stop>),
+}
+
+/// A guard that kept a page from being crawled.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Stop {
+    Depth,
+    MaxPages,
+}
+
+/// The crawl's state in the input.
+pub(super) struct Crawl {
+    options: CrawlOptions,
+    found: FoundPages,
+    /// The crawler new pages are given: the input's own while the inputs are
+    /// read, then that of the page whose links are being read.
+    crawler: Option<Crawler>,
+    /// Pages crawled, and the final URLs of those that redirected: the new
+    /// entries of URLs in it are checked, not crawled again.
+    visited: Fingerprints,
+    /// Whether the inputs are still being read.
+    inputs_open: bool,
+    pages: u64,
+    /// Set while found pages are read, which emits entries: none is read
+    /// inside another.
+    reading: bool,
+}
+
+impl Crawl {
+    pub fn new(options: CrawlOptions) -> Crawl {
+        let (crawler, found) = Crawler::channel();
+        Crawl {
+            options,
+            found,
+            crawler: Some(crawler),
+            visited: Fingerprints::new(),
+            inputs_open: true,
+            pages: 0,
+            reading: false,
+        }
+    }
+
+    /// Whether a new entry for `url`, reached so, is a page to fetch (then
+    /// it counts as one).
+    pub fn judge(&mut self, url: &Url, reached: Reached) -> Judged {
+        let (depth, site) = match reached {
+            Reached::Start => (0, None),
+            Reached::Link { depth, site } => {
+                if site_of(url) != **site {
+                    return Judged::Checked(None);
+                }
+                (depth + 1, Some(site))
+            }
+        };
+        if depth > self.options.max_depth {
+            return Judged::Checked(Some(Stop::Depth));
+        }
+        if !self.visited.insert(url_key(url)) {
+            // Crawled already: a page redirected there.
+            return Judged::Checked(None);
+        }
+        if self.pages >= self.options.max_pages {
+            return Judged::Checked(Some(Stop::MaxPages));
+        }
+        self.pages += 1;
+        let site = site.cloned().unwrap_or_else(|| site_of(url).into());
+        Judged::Page { depth, site }
+    }
+
+    /// Counts what a guard stopped.
+    pub fn stopped(&self, stop: Stop) {
+        let tally = &self.options.tally;
+        CrawlTally::add(match stop {
+            Stop::Depth => &tally.beyond_depth,
+            Stop::MaxPages => &tally.past_max_pages,
+        });
+    }
+
+    /// The page target for `url`.
+    pub fn page(&self, url: Url, depth: u32, site: Arc<str>) -> Page {
+        Page {
+            url,
+            depth,
+            site,
+            crawler: self
+                .crawler
+                .clone()
+                .expect("pages are made while the inputs or a page's links are read"),
+        }
+    }
+
+    /// The next page found, if one is: at once, or, with `wait`, when one
+    /// comes (none when no page is left: the crawl is over). Starts
+    /// reading it: call [`done_reading`](Self::done_reading) after.
+    pub fn next_found(&mut self, wait: bool) -> Option<Found> {
+        if self.reading {
+            return None;
+        }
+        let (found, crawler) = if wait {
+            self.found.blocking_recv()?
+        } else {
+            self.found.try_recv().ok()?
+        };
+        self.reading = true;
+        if self.crawler.is_none() {
+            self.crawler = Some(crawler);
+        }
+        let tally = &self.options.tally;
+        match found.fetched {
+            Fetched::Parsed { truncated } => {
+                CrawlTally::add(&tally.crawled);
+                if truncated {
+                    CrawlTally::add(&tally.too_big);
+                }
+            }
+            Fetched::NotHtml => CrawlTally::add(&tally.not_html),
+            Fetched::Elsewhere => CrawlTally::add(&tally.elsewhere),
+            Fetched::NoPage => CrawlTally::add(&tally.failed),
+        }
+        if let Some(moved) = &found.moved_to {
+            self.visited.insert(url_key(moved));
+        }
+        Some(found)
+    }
+
+    /// The found page's links have been read.
+    pub fn done_reading(&mut self) {
+        self.reading = false;
+        if !self.inputs_open {
+            // Its crawler goes: the channel closes with the last page.
+            self.crawler = None;
+        }
+    }
+
+    /// The inputs are read: from now on pages are made only from pages.
+    pub fn inputs_done(&mut self) {
+        self.inputs_open = false;
+        self.crawler = None;
+    }
+}

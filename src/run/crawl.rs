@@ -1,0 +1,140 @@
+//! A crawl's page in the run: its one GET (which is its row), its HTML
+//! body read through the page parser as it streams in, and its links, made
+//! absolute, handed back to the input ([`Crawler::found`]), which numbers
+//! and judges them like every other entry.
+
+use url::Url;
+
+use crate::check::{Checked, Checker, PageBody};
+use crate::input::{Link, PageParser};
+use crate::types::{Fetched, Found, Page, Source, Target, TargetKind, site_of, url_key};
+
+/// Checks `target`, or, when it is a page of a crawl, fetches it for its
+/// row and its links.
+pub(super) async fn check_or_fetch(checker: Checker, target: Target) -> Checked {
+    match target.kind {
+        TargetKind::Page(page) => {
+            let target = Target {
+                kind: TargetKind::Check(page.url.clone()),
+                ..target
+            };
+            fetch(&checker, target, page).await
+        }
+        _ => checker.check(target).await,
+    }
+}
+
+/// Fetches `page` (whose target is `target`) and hands what it holds to
+/// its crawler. The body is read only while the page stays on its site.
+async fn fetch(checker: &Checker, target: Target, page: Page) -> Checked {
+    let Page {
+        url,
+        depth,
+        site,
+        crawler,
+    } = page;
+    let mut parser = PageParser::new();
+    let mut links = Vec::new();
+    let (checked, body) = checker
+        .fetch_page(
+            target,
+            |at| site_of(at) == *site,
+            |chunk| {
+                links.extend(parser.feed(chunk));
+                parser.wants_more()
+            },
+        )
+        .await;
+    let landed = checked
+        .outcome
+        .final_url
+        .as_deref()
+        .and_then(|text| Url::parse(text).ok())
+        .unwrap_or_else(|| url.clone());
+    let fetched = match body {
+        PageBody::Read | PageBody::CutOff(_) => {
+            let rest = parser.finish();
+            links.extend(rest.links);
+            let base = rest
+                .base
+                .and_then(|base| landed.join(base.trim()).ok())
+                .unwrap_or_else(|| landed.clone());
+            let name = url.as_str();
+            let links = links
+                .into_iter()
+                .filter_map(|link| absolute(link, &base, name))
+                .collect();
+            let moved_to = (url_key(&landed) != url_key(&url)).then_some(landed);
+            crawler.found(Found {
+                depth,
+                site,
+                moved_to,
+                fetched: Fetched::Parsed {
+                    truncated: rest.truncated,
+                },
+                links,
+            });
+            return checked;
+        }
+        PageBody::NotHtml(_) => Fetched::NotHtml,
+        PageBody::Elsewhere => Fetched::Elsewhere,
+        PageBody::NoPage => Fetched::NoPage,
+    };
+    crawler.found(Found {
+        depth,
+        site,
+        moved_to: None,
+        fetched,
+        links: Vec::new(),
+    });
+    checked
+}
+
+/// A link of page `name` as the entry to check, at its place: absolute
+/// as written, or resolved against `base`. None for a link to the page
+/// itself (`#part`, an empty `href`).
+fn absolute(link: Link, base: &Url, name: &str) -> Option<(String, Source)> {
+    let written = link.target.trim();
+    let text = match Url::parse(written) {
+        Err(url::ParseError::RelativeUrlWithoutBase) => {
+            if written.is_empty() || written.starts_with('#') {
+                return None;
+            }
+            match base.join(written) {
+                Ok(url) => url.to_string(),
+                Err(_) => written.to_string(),
+            }
+        }
+        // Absolute (any scheme), or not a URL at all: the usual rows.
+        _ => written.to_string(),
+    };
+    Some((text, Source::at(name, link.line, link.column)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_are_made_absolute_against_the_base() {
+        let base = Url::parse("http://a.test/docs/").unwrap();
+        let link = |target: &str| Link {
+            target: target.to_string(),
+            line: 3,
+            column: None,
+        };
+        let text = |target: &str| absolute(link(target), &base, "http://a.test/p").map(|l| l.0);
+        assert_eq!(
+            text("x.html#a").as_deref(),
+            Some("http://a.test/docs/x.html#a")
+        );
+        assert_eq!(text("/y").as_deref(), Some("http://a.test/y"));
+        assert_eq!(text("//b.test/z").as_deref(), Some("http://b.test/z"));
+        assert_eq!(text(" https://c.test ").as_deref(), Some("https://c.test"));
+        assert_eq!(text("mailto:x@a.test").as_deref(), Some("mailto:x@a.test"));
+        assert_eq!(text("#top"), None);
+        assert_eq!(text(""), None);
+        let (_, source) = absolute(link("x"), &base, "http://a.test:8080/p").unwrap();
+        assert_eq!(source.to_string(), "http://a.test:8080/p:3");
+    }
+}

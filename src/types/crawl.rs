@@ -1,0 +1,129 @@
+//! What a crawl's pages carry between the input and the run (`--crawl`): a
+//! [`Page`] to fetch goes to the run as a target; what was found on it goes
+//! back to the input as [`Found`], through a [`Crawler`], so that its links
+//! are numbered, told apart from repeats and judged like every other entry.
+//!
+//! The run ends when the input ends, and the input of a crawl ends when no
+//! page is left anywhere: every page target holds a [`Crawler`] (a sender of
+//! the channel back to the input), and so does every [`Found`] until the
+//! input has read it. When the last page is fetched (or dropped: an
+//! unreachable host's, an interrupted run's) and its links read, the
+//! channel closes, and with it the input.
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use url::Url;
+
+use super::source::Source;
+
+/// A page to fetch with GET for its links: one request, which is also its
+/// row.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub url: Url,
+    /// Levels from its start page (0 for a start page).
+    pub depth: u32,
+    /// The site it belongs to ([`site_of`] its start page).
+    pub site: Arc<str>,
+    /// Where what is found on it goes.
+    pub crawler: Crawler,
+}
+
+/// What became of a page's body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fetched {
+    /// HTML, read (to its end, or to the size cap when `truncated`).
+    Parsed { truncated: bool },
+    /// Not HTML by its `Content-Type`: checked, not read.
+    NotHtml,
+    /// Redirected to another site: checked, not read.
+    Elsewhere,
+    /// No page to read: the fetch failed or its status is not accepted.
+    NoPage,
+}
+
+/// What a fetched page gave the crawl.
+#[derive(Debug)]
+pub struct Found {
+    /// The page.
+    pub depth: u32,
+    pub site: Arc<str>,
+    /// Its final URL after redirects, when it is not the page's own.
+    pub moved_to: Option<Url>,
+    pub fetched: Fetched,
+    /// Its links, made absolute (against its `<base href>` or its final
+    /// URL) where they can be, each with its place in the page.
+    pub links: Vec<(String, Source)>,
+}
+
+/// The way back from a page to the input: a sender of [`Found`]s, each sent
+/// with a sender of its own so that the channel stays open until the input
+/// has read it.
+#[derive(Debug, Clone)]
+pub struct Crawler(mpsc::UnboundedSender<(Found, Crawler)>);
+
+/// The input's end of the channel.
+pub type FoundPages = mpsc::UnboundedReceiver<(Found, Crawler)>;
+
+impl Crawler {
+    /// A new channel: the crawler its pages are given, and the input's end.
+    pub fn channel() -> (Crawler, FoundPages) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (Crawler(tx), rx)
+    }
+
+    /// Hands what a page gave back to the input (nothing when the input is
+    /// gone: the run is ending).
+    pub fn found(self, found: Found) {
+        let keep = self.clone();
+        let _ = self.0.send((found, keep));
+    }
+}
+
+/// The site a URL belongs to for the crawl: its host, without a leading
+/// `www.`, with its port when it is not the scheme's own (so http and https
+/// of one name are one site).
+pub fn site_of(url: &Url) -> String {
+    let host = url.host_str().unwrap_or("");
+    let host = host.strip_prefix("www.").unwrap_or(host);
+    match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_https_and_www_are_one_site() {
+        let site = |text: &str| site_of(&Url::parse(text).unwrap());
+        assert_eq!(site("http://www.a.test/x"), "a.test");
+        assert_eq!(site("https://a.test/"), "a.test");
+        assert_eq!(site("https://a.test:443/"), "a.test");
+        assert_eq!(site("http://a.test:8080/"), "a.test:8080");
+        assert_ne!(site("http://b.a.test/"), "a.test");
+    }
+
+    #[test]
+    fn the_channel_closes_when_no_page_or_found_is_left() {
+        let (crawler, mut found) = Crawler::channel();
+        let page = crawler.clone();
+        drop(crawler);
+        let found_page = Found {
+            depth: 0,
+            site: "a.test".into(),
+            moved_to: None,
+            fetched: Fetched::NoPage,
+            links: Vec::new(),
+        };
+        page.found(found_page);
+        let (_, keep) = found.try_recv().unwrap();
+        // Open while what was found is being read.
+        assert!(found.try_recv().is_err() && !found.is_closed());
+        drop(keep);
+        assert!(found.blocking_recv().is_none());
+    }
+}

@@ -1,0 +1,226 @@
+//! `--crawl`: the links on pages, checked through the real binary against
+//! an in-process site (names ending in `.test`, sent to the server with
+//! `--resolve`) that counts what it was asked.
+
+mod support;
+
+use std::sync::{Arc, OnceLock};
+
+use support::{Reply, Server, closed_port, resolve_all, run};
+
+/// A page of HTML.
+fn html(body: &str) -> Reply {
+    Reply::ok()
+        .header("content-type", "text/html; charset=utf-8")
+        .body(body.to_string())
+}
+
+/// A page of HTML whose links to `OTHER` go to `other`.
+fn with_other(other: &str, body: &str) -> Reply {
+    html(&body.replace("OTHER", other))
+}
+
+/// Site a.test (its start page `/`, same-site pages two levels deep, a
+/// redirect, a style sheet, dead links) and other.test, one server.
+fn site() -> Server {
+    // Links to the other site name the server's port, known once it runs.
+    let port = Arc::new(OnceLock::new());
+    let known = port.clone();
+    let other = move |path: &str| format!("http://other.test:{}{path}", known.get().unwrap());
+    let server = Server::start(move |seen| match (seen.host(), seen.path.as_str()) {
+        ("a.test", "/") => with_other(
+            &other(""),
+            "<html><head>\n\
+             <link rel=\"stylesheet\" href=\"/style.css\">\n\
+             </head><body>\n\
+             <a href=\"/one\">one</a> <a href=\"/one#part\">part</a>\n\
+             <a href=\"/gone\">gone</a>\n\
+             <a href=\"OTHER/x\">other</a>\n\
+             <a href=\"/moved\">moved</a> <a href=\"#top\">top</a>\n\
+             <a href=\"mailto:someone@a.test\">mail</a>\n\
+             </body></html>\n",
+        ),
+        ("a.test", "/one") => with_other(
+            &other(""),
+            "<a href=\"/deep\">deep</a>\n\
+             <a href=\"/\">home</a>\n\
+             <a href=\"gone\">gone again</a>\n\
+             <a href=\"OTHER/dead\">dead</a>\n",
+        ),
+        ("a.test", "/deep") => html("<a href=\"/deeper\">deeper</a>\n"),
+        ("a.test", "/deeper") => html("<a href=\"/deepest\">deepest</a>\n"),
+        ("a.test", "/moved") => Reply::redirect(301, "/three"),
+        ("a.test", "/three") => html("<a href=\"/three\">itself</a>\n"),
+        ("a.test", "/style.css") => Reply::ok()
+            .header("content-type", "text/css")
+            .body("body { background: url(/in-css.png) }"),
+        ("other.test", "/x") => html("<a href=\"/never\">never</a>\n"),
+        ("other.test", "/dead") => Reply::status(404),
+        _ => Reply::status(404).header("content-type", "text/html"),
+    });
+    port.set(server.port()).unwrap();
+    server
+}
+
+/// The methods of the requests for `path` of `host`, in order.
+fn methods(server: &Server, host: &str, path: &str) -> Vec<String> {
+    server
+        .seen()
+        .into_iter()
+        .filter(|seen| seen.host() == host && seen.path == path)
+        .map(|seen| seen.method)
+        .collect()
+}
+
+fn crawl(server: &Server, extra: &[&str]) -> (support::Csv, String, i32) {
+    let start = format!("http://a.test:{}/", server.port());
+    let mut args: Vec<String> = resolve_all(server, &["a.test", "other.test"]);
+    args.extend(["--crawl", "--retries", "0", "-q"].map(String::from));
+    args.extend(extra.iter().map(|arg| arg.to_string()));
+    args.push(start);
+    run(&args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+#[test]
+fn a_start_pages_links_are_checked_and_its_site_crawled_one_level() {
+    let server = site();
+    let (csv, stderr, code) = crawl(&server, &[]);
+    let a = |path: &str| format!("http://a.test:{}{path}", server.port());
+    let other = |path: &str| format!("http://other.test:{}{path}", server.port());
+    let mut urls = csv.col("url");
+    urls.sort_unstable();
+    let mut expected = vec![
+        a("/"),
+        a("/style.css"),
+        a("/one"),
+        a("/gone"),
+        other("/x"),
+        a("/moved"),
+        "mailto:someone@a.test".to_string(),
+        a("/deep"),
+        other("/dead"),
+        a("/three"),
+    ];
+    expected.sort_unstable();
+    assert_eq!(urls, expected, "{stderr}");
+    // The start page and the same-site pages at level 1: one GET each,
+    // which is their row; no HEAD of a page.
+    for path in ["/", "/one", "/style.css", "/gone", "/moved"] {
+        assert_eq!(methods(&server, "a.test", path), ["GET"], "{path}");
+    }
+    assert_eq!(csv.get(csv.row(&a("/one")), "method"), "GET");
+    // Level 2 is checked, not crawled: its links are never asked for.
+    assert_eq!(methods(&server, "a.test", "/deep"), ["HEAD"]);
+    assert!(methods(&server, "a.test", "/deeper").is_empty());
+    // Another site's page is checked, never crawled.
+    assert_eq!(methods(&server, "other.test", "/x"), ["HEAD"]);
+    assert!(methods(&server, "other.test", "/never").is_empty());
+    // A style sheet is fetched (it is of the site), never read as a page.
+    assert!(methods(&server, "a.test", "/in-css.png").is_empty());
+    // A redirected page is read where it lands; its link to itself, at
+    // level 2, is checked.
+    assert_eq!(methods(&server, "a.test", "/three"), ["GET", "HEAD"]);
+    // A link's place is its page's URL and line; a repeated link keeps one
+    // row, at its first place.
+    let gone = csv.row(&a("/gone"));
+    assert_eq!(csv.get(gone, "result"), "broken");
+    assert_eq!(csv.get(gone, "source"), format!("{}:5", a("/")));
+    assert_eq!(
+        csv.get(csv.row(&other("/dead")), "source"),
+        format!("{}:4", a("/one"))
+    );
+    assert_eq!(csv.get(csv.row(&a("/")), "source"), "argv");
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn the_summary_says_what_was_crawled_and_what_was_not() {
+    let server = site();
+    let start = format!("http://a.test:{}/", server.port());
+    let mut args: Vec<String> = resolve_all(&server, &["a.test", "other.test"]);
+    args.extend(["--crawl", "--retries", "0", "-o", "-"].map(String::from));
+    args.push(start);
+    let (_, stderr, _) = run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    // Crawled: /, /one, /moved (read at /three). Not: the style sheet, the
+    // 404, /deep and /three's link to itself (level 2).
+    assert!(
+        stderr.contains(
+            "crawled 3 pages; not crawled: 1 not HTML, 1 not fetched (failed or not accepted), \
+             2 beyond --max-depth\n"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_redirected_pages_final_url_is_not_crawled_again() {
+    let server = site();
+    let start = format!("http://a.test:{}/moved", server.port());
+    let mut args: Vec<String> = resolve_all(&server, &["a.test"]);
+    args.extend(["--crawl", "-o", "-"].map(String::from));
+    args.push(start);
+    let (csv, stderr, _) = run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    // Its link to itself (level 1) is checked, not fetched and read again.
+    assert_eq!(
+        methods(&server, "a.test", "/three"),
+        ["GET", "HEAD"],
+        "{stderr}"
+    );
+    assert_eq!(csv.rows.len(), 2);
+    assert!(stderr.contains("crawled 1 page\n"), "{stderr}");
+}
+
+#[test]
+fn max_depth_crawls_deeper_and_max_pages_stops_the_crawl() {
+    let server = site();
+    let (csv, stderr, _) = crawl(&server, &["--max-depth", "2"]);
+    assert_eq!(methods(&server, "a.test", "/deep"), ["GET"], "{stderr}");
+    assert_eq!(methods(&server, "a.test", "/deeper"), ["HEAD"]);
+    assert!(methods(&server, "a.test", "/deepest").is_empty());
+    assert_eq!(csv.rows.len(), 11);
+
+    let server = site();
+    let (csv, stderr, _) = crawl(&server, &["--max-pages", "1"]);
+    // The start page only: its links are checked, none is crawled.
+    assert_eq!(methods(&server, "a.test", "/"), ["GET"], "{stderr}");
+    assert_eq!(methods(&server, "a.test", "/one"), ["HEAD"]);
+    assert!(methods(&server, "a.test", "/deep").is_empty());
+    assert_eq!(csv.rows.len(), 7);
+    assert!(stderr.is_empty(), "{stderr}");
+}
+
+#[test]
+fn start_pages_come_from_lists_and_an_unreachable_hosts_pages_end_the_run() {
+    let server = site();
+    let closed = closed_port();
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("pages.txt");
+    std::fs::write(
+        &list,
+        format!(
+            "http://127.0.0.1:{closed}/a\nhttp://127.0.0.1:{closed}/b\nhttp://other.test:{}/x\n",
+            server.port()
+        ),
+    )
+    .unwrap();
+    let mut args: Vec<String> = resolve_all(&server, &["other.test"]);
+    args.extend(["--crawl", "-q"].map(String::from));
+    args.push(list.display().to_string());
+    let (csv, stderr, code) = run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    // other.test/x is a start page here: crawled, its link checked.
+    assert_eq!(methods(&server, "other.test", "/x"), ["GET"], "{stderr}");
+    assert_eq!(methods(&server, "other.test", "/never"), ["GET"]);
+    assert_eq!(csv.rows.len(), 4);
+    let b = csv.row(&format!("http://127.0.0.1:{closed}/b"));
+    assert!(csv.get(b, "error").contains("host unreachable"));
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn crawl_options_need_crawl_and_a_crawl_is_not_sharded() {
+    let (_, stderr, code) = run(&["--max-depth", "2", "http://a.test/"]);
+    assert_eq!(code, 2, "{stderr}");
+    let (_, stderr, code) = run(&["--crawl", "--shard", "1/2", "http://a.test/"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--shard"), "{stderr}");
+}
