@@ -18,7 +18,9 @@ pub(super) async fn check_or_fetch(checker: Checker, target: Target) -> Checked 
                 kind: TargetKind::Check(page.url.clone()),
                 ..target
             };
-            fetch(&checker, target, page).await
+            // Boxed: a page's parser is large, and every check's task would
+            // be as large as the largest of its states.
+            Box::pin(fetch(&checker, target, page)).await
         }
         _ => checker.check(target).await,
     }
