@@ -224,3 +224,108 @@ fn crawl_options_need_crawl_and_a_crawl_is_not_sharded() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("--shard"), "{stderr}");
 }
+
+/// A site whose robots.txt (`robots`, or a status) keeps crawlers out of
+/// `/private`; its start page links there and to `/public`.
+fn guarded(robots: Reply) -> Server {
+    let robots = std::sync::Mutex::new(Some(robots));
+    Server::start(move |seen| match seen.path.as_str() {
+        "/robots.txt" => robots
+            .lock()
+            .unwrap()
+            .take()
+            .unwrap_or_else(|| Reply::status(500)),
+        "/" => html("<a href=\"/private\">p</a>\n<a href=\"/public\">q</a>\n"),
+        "/private" => html("<a href=\"/private/secret\">s</a>\n"),
+        "/public" => html("<a href=\"/public/more\">m</a>\n"),
+        _ => Reply::status(404),
+    })
+}
+
+fn crawl_guarded(server: &Server, extra: &[&str]) -> (support::Csv, String, i32) {
+    let start = format!("http://a.test:{}/", server.port());
+    let mut args: Vec<String> = resolve_all(server, &["a.test"]);
+    args.extend(["--crawl", "--retries", "0", "-o", "-"].map(String::from));
+    args.extend(extra.iter().map(|arg| arg.to_string()));
+    args.push(start);
+    run(&args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+const ROBOTS: &str = "User-agent: *\nDisallow: /\n\n\
+    User-agent: headcheck\nDisallow: /private\n";
+
+#[test]
+fn robots_txt_keeps_the_crawl_out_but_the_link_is_still_checked() {
+    let server = guarded(Reply::ok().body(ROBOTS));
+    let (csv, stderr, code) = crawl_guarded(&server, &[]);
+    // Read once (a second request would get a 500 and crawl nothing).
+    assert_eq!(
+        methods(&server, "a.test", "/robots.txt"),
+        ["GET"],
+        "{stderr}"
+    );
+    assert_eq!(methods(&server, "a.test", "/"), ["GET"]);
+    assert_eq!(methods(&server, "a.test", "/public"), ["GET"]);
+    // Our group, not `*`'s: /private is checked with HEAD, never crawled.
+    assert_eq!(methods(&server, "a.test", "/private"), ["HEAD"]);
+    assert!(methods(&server, "a.test", "/private/secret").is_empty());
+    let private = csv.row(&format!("http://a.test:{}/private", server.port()));
+    assert_eq!(csv.get(private, "result"), "ok");
+    assert!(
+        stderr.contains(
+            "crawled 2 pages; not crawled: 1 kept out by robots.txt, 1 beyond --max-depth\n"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(code, 1, "/public/more is a 404");
+
+    // --ignore-robots: robots.txt is not even read.
+    let server = guarded(Reply::ok().body(ROBOTS));
+    let (_, stderr, _) = crawl_guarded(&server, &["--ignore-robots"]);
+    assert!(
+        methods(&server, "a.test", "/robots.txt").is_empty(),
+        "{stderr}"
+    );
+    assert_eq!(methods(&server, "a.test", "/private"), ["GET"]);
+    // Read for its links: its link is checked.
+    assert!(!methods(&server, "a.test", "/private/secret").is_empty());
+}
+
+#[test]
+fn a_missing_robots_txt_allows_all_and_a_failing_one_nothing() {
+    let server = guarded(Reply::status(404));
+    let (_, stderr, _) = crawl_guarded(&server, &[]);
+    assert_eq!(methods(&server, "a.test", "/private"), ["GET"], "{stderr}");
+
+    let server = guarded(Reply::status(503));
+    let (csv, stderr, _) = crawl_guarded(&server, &[]);
+    // The start page itself is checked, not read: its links are not found.
+    assert_eq!(methods(&server, "a.test", "/"), ["HEAD"], "{stderr}");
+    assert!(methods(&server, "a.test", "/public").is_empty());
+    assert_eq!(csv.rows.len(), 1);
+    assert!(
+        stderr.contains("crawled 0 pages; not crawled: 1 kept out by robots.txt"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn crawl_delay_spaces_the_requests_to_its_host() {
+    let server = guarded(Reply::ok().body("User-agent: *\nCrawl-delay: 1\n"));
+    let (csv, stderr, _) = crawl_guarded(&server, &["--max-depth", "0"]);
+    assert_eq!(csv.rows.len(), 3, "{stderr}");
+    let mut after: Vec<_> = server
+        .seen()
+        .into_iter()
+        .filter(|seen| seen.path != "/robots.txt")
+        .map(|seen| seen.at)
+        .collect();
+    after.sort();
+    assert_eq!(after.len(), 3);
+    // Without the delay these go within milliseconds; with it, a second
+    // apart (checked with room for the arrival's own jitter).
+    for pair in after.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(gap >= std::time::Duration::from_millis(500), "{gap:?}");
+    }
+}

@@ -309,6 +309,17 @@ impl Checker {
     /// The whole transfer may take up to [`FETCH_TIMEOUT`] (or `--timeout`,
     /// if longer): a 50 MB sitemap takes longer than a HEAD request.
     pub async fn fetch(&self, url: &Url) -> Result<reqwest::Response, String> {
+        let response = self.fetch_any(url).await?;
+        let status = response.status();
+        if status.is_success() {
+            Ok(response)
+        } else {
+            Err(format!("HTTP {}", status.as_u16()))
+        }
+    }
+
+    /// Like [`fetch`](Self::fetch), with the response whatever its status.
+    pub async fn fetch_any(&self, url: &Url) -> Result<reqwest::Response, String> {
         let mut elapsed = Duration::ZERO;
         let timeout = FETCH_TIMEOUT.max(self.options().timeout);
         let chain = chase(&self.client, Method::Get, url, &mut elapsed, Some(timeout)).await;
@@ -319,12 +330,7 @@ impl Checker {
             }
             _ => failure.text,
         })?;
-        let status = response.status();
-        if status.is_success() {
-            Ok(response)
-        } else {
-            Err(format!("HTTP {}", status.as_u16()))
-        }
+        Ok(response)
     }
 }
 

@@ -246,6 +246,9 @@ struct Pace {
     announced: Option<f64>,
     /// When the last request spaced by a rate went.
     last_turn: Option<Instant>,
+    /// The least time between two requests that the host asked for (its
+    /// robots.txt's `Crawl-delay`, when crawling).
+    floor: Option<Duration>,
 }
 
 /// HEAD-wrong, GET-right answers after which a host is asked with GET alone.
@@ -333,6 +336,7 @@ impl Host {
             && pace.debt == 0
             && pace.rate.is_none()
             && pace.announced.is_none()
+            && pace.floor.is_none()
         {
             self.slowed.store(false, Ordering::Relaxed);
         }
@@ -357,20 +361,24 @@ impl Host {
     }
 
     /// The time this host's next request may go by its learned or
-    /// announced rate, or `None` to go now (taking the turn). A request told
-    /// to wait asks again then: the rate may have changed meanwhile.
+    /// announced rate, or the spacing it asked for, or `None` to go now
+    /// (taking the turn). A request told to wait asks again then: the rate
+    /// may have changed meanwhile.
     fn take_turn(&self) -> Option<Instant> {
         if !self.slowed.load(Ordering::Relaxed) {
             return None;
         }
         let mut pace = lock(&self.pace);
         let rate = match (pace.rate, pace.announced) {
-            (Some(learned), Some(announced)) => learned.min(announced),
-            (learned, announced) => learned.or(announced)?,
+            (Some(learned), Some(announced)) => Some(learned.min(announced)),
+            (learned, announced) => learned.or(announced),
         };
+        let by_rate = rate.map(|rate| Duration::from_secs_f64(1.0 / rate).min(self.max_spacing));
+        // Option's order puts None first: either spacing, or the longer.
+        let spacing = by_rate.max(pace.floor)?;
         let now = Instant::now();
         if let Some(last) = pace.last_turn {
-            let at = last + Duration::from_secs_f64(1.0 / rate).min(self.max_spacing);
+            let at = last + spacing;
             if at > now {
                 return Some(at);
             }
@@ -594,6 +602,15 @@ impl Limits {
         self.host(host).wrong_heads.load(Ordering::Relaxed) >= WRONG_HEADS
     }
 
+    /// Spaces the requests to `host` by at least `spacing` from now on (its
+    /// `Crawl-delay`), whatever else paces it.
+    pub fn space_at_least(&self, host: &str, spacing: Duration) {
+        let host = self.host(host);
+        let mut pace = lock(&host.pace);
+        pace.floor = Some(pace.floor.map_or(spacing, |floor| floor.max(spacing)));
+        host.slowed.store(true, Ordering::Relaxed);
+    }
+
     /// Holds every request to `host` back for `wait` (from now), because it
     /// answered 429 or 503. A later deadline already set is kept, and
     /// answers that come during a pause extend it, but never past
@@ -644,6 +661,7 @@ impl Limits {
                 rate: None,
                 announced: None,
                 last_turn: None,
+                floor: None,
             }),
         });
         hosts.insert(name.to_string(), Arc::clone(&host));

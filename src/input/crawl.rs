@@ -45,6 +45,8 @@ pub struct CrawlTally {
     pub not_html: AtomicU64,
     /// Pages not read: redirected to another site.
     pub elsewhere: AtomicU64,
+    /// Pages not fetched for their links: robots.txt keeps the crawl out.
+    pub robots: AtomicU64,
     /// Pages not read: the fetch failed or was not accepted.
     pub failed: AtomicU64,
     /// Same-site links checked, not crawled: beyond `--max-depth`.
@@ -193,6 +195,7 @@ impl Crawl {
             }
             Fetched::NotHtml => CrawlTally::add(&tally.not_html),
             Fetched::Elsewhere => CrawlTally::add(&tally.elsewhere),
+            Fetched::Robots => CrawlTally::add(&tally.robots),
             Fetched::NoPage => CrawlTally::add(&tally.failed),
         }
         if let Some(moved) = &found.moved_to {

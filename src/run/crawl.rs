@@ -3,38 +3,79 @@
 //! absolute, handed back to the input ([`Crawler::found`]), which numbers
 //! and judges them like every other entry.
 
+use std::sync::Arc;
+
 use url::Url;
 
+use super::robots::Robots;
 use crate::check::{Checked, Checker, PageBody};
 use crate::input::{Link, PageParser};
-use crate::types::{Fetched, Found, Page, Source, Target, TargetKind, site_of, url_key};
+use crate::types::{Crawler, Fetched, Found, Page, Source, Target, TargetKind, site_of, url_key};
 
-/// Checks `target`, or, when it is a page of a crawl, fetches it for its
-/// row and its links.
-pub(super) async fn check_or_fetch(checker: Checker, target: Target) -> Checked {
-    match target.kind {
-        TargetKind::Page(page) => {
-            let target = Target {
-                kind: TargetKind::Check(page.url.clone()),
-                ..target
-            };
-            // Boxed: a page's parser is large, and every check's task would
-            // be as large as the largest of its states.
-            Box::pin(fetch(&checker, target, page)).await
+/// What a task needs: the checker, and, when a crawl obeys robots.txt,
+/// the run's rules.
+#[derive(Clone)]
+pub(super) struct Work {
+    pub checker: Checker,
+    pub robots: Option<Arc<Robots>>,
+}
+
+impl Work {
+    /// Checks `target`, or, when it is a page of a crawl, fetches it for
+    /// its row and its links.
+    pub async fn check_or_fetch(self, target: Target) -> Checked {
+        match target.kind {
+            TargetKind::Page(page) => {
+                let target = Target {
+                    kind: TargetKind::Check(page.url.clone()),
+                    ..target
+                };
+                // Boxed: a page's parser is large, and every check's task
+                // would be as large as the largest of its states.
+                Box::pin(self.fetch(target, page)).await
+            }
+            _ => self.checker.check(target).await,
         }
-        _ => checker.check(target).await,
+    }
+
+    /// Fetches `page` (whose target is `target`) and hands what it holds
+    /// to its crawler. The body is read only while the page stays on its
+    /// site; a page that robots.txt keeps the crawl from is checked as a
+    /// link is.
+    async fn fetch(&self, target: Target, page: Page) -> Checked {
+        let Page {
+            url,
+            depth,
+            site,
+            crawler,
+        } = page;
+        let checker = &self.checker;
+        if let Some(robots) = &self.robots
+            && robots.allows(checker, &url).await.is_err()
+        {
+            crawler.found(Found {
+                depth,
+                site,
+                moved_to: None,
+                fetched: Fetched::Robots,
+                links: Vec::new(),
+            });
+            return checker.check(target).await;
+        }
+        fetch(checker, target, url, depth, site, crawler).await
     }
 }
 
-/// Fetches `page` (whose target is `target`) and hands what it holds to
-/// its crawler. The body is read only while the page stays on its site.
-async fn fetch(checker: &Checker, target: Target, page: Page) -> Checked {
-    let Page {
-        url,
-        depth,
-        site,
-        crawler,
-    } = page;
+/// Fetches page `url` (whose target is `target`) and hands what it holds to
+/// its crawler.
+async fn fetch(
+    checker: &Checker,
+    target: Target,
+    url: Url,
+    depth: u32,
+    site: Arc<str>,
+    crawler: Crawler,
+) -> Checked {
     let mut parser = PageParser::new();
     let mut links = Vec::new();
     let (checked, body) = checker

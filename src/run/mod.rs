@@ -7,7 +7,9 @@ mod crawl;
 mod hosts;
 mod places;
 mod reorder;
+mod robots;
 mod scheduler;
 
 pub use places::{Later, MAX_HELD};
+pub use robots::{MAX_CRAWL_DELAY, MAX_ROBOTS_BYTES, ROBOTS_AGENT};
 pub use scheduler::{Observer, RunEnd, RunOptions, max_tasks_for, run};

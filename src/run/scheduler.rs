@@ -37,6 +37,7 @@
 use std::future::Future;
 use std::io;
 use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::FutureExt;
@@ -44,7 +45,7 @@ use futures::future::{AbortHandle, AbortRegistration, Abortable, Aborted};
 use futures::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::mpsc;
 
-use super::crawl;
+use super::crawl::Work;
 use super::hosts::{HostQueues, Turn};
 use super::places::{Later, Places};
 use super::reorder::Reorder;
@@ -70,6 +71,8 @@ pub struct RunOptions {
     pub per_host: usize,
     /// Checks running at once in all, at most (however many are parked).
     pub max_tasks: usize,
+    /// Whether a crawl's pages are fetched only where robots.txt allows.
+    pub obey_robots: bool,
 }
 
 /// Tasks started beyond the free global slots, as a share of `-c`: enough
@@ -84,6 +87,7 @@ impl Default for RunOptions {
             window: DEFAULT_WINDOW,
             per_host: DEFAULT_PER_HOST,
             max_tasks: max_tasks_for(DEFAULT_CONCURRENCY),
+            obey_robots: true,
         }
     }
 }
@@ -155,6 +159,10 @@ pub async fn run<O: Observer>(
     // ends while the run goes on.
     let mut silent = checker.limits().watch_silent_hosts();
     let ahead = (limits.concurrency() / AHEAD).max(2);
+    let work = Work {
+        robots: options.obey_robots.then(Arc::default),
+        checker: checker.clone(),
+    };
     tokio::pin!(stop);
 
     loop {
@@ -172,7 +180,7 @@ pub async fn run<O: Observer>(
                 hosts.probe_started(turn.host, handle);
                 registration
             });
-            tasks.push(check_caught(checker.clone(), target, Some(turn), abort));
+            tasks.push(check_caught(work.clone(), target, Some(turn), abort));
         }
         if !input_open && tasks.is_empty() {
             break;
@@ -218,7 +226,7 @@ pub async fn run<O: Observer>(
                                 hosts.done(turn, HostNews::Unknown);
                                 target = hosts.settle(turn.host, target);
                             }
-                            tasks.push(check_caught(checker.clone(), target, None, None));
+                            tasks.push(check_caught(work.clone(), target, None, None));
                             next = tasks.next().now_or_never().flatten();
                             continue;
                         }
@@ -238,7 +246,7 @@ pub async fn run<O: Observer>(
                                 hosts.took(turn.host, Duration::from_millis(ms));
                             }
                             for target in hosts.done(turn, news) {
-                                tasks.push(check_caught(checker.clone(), target, None, None));
+                                tasks.push(check_caught(work.clone(), target, None, None));
                             }
                         }
                         observer.finished(&outcome, requested);
@@ -285,7 +293,7 @@ pub async fn run<O: Observer>(
                         _ => Some(target),
                     };
                     if let Some(target) = settled {
-                        tasks.push(check_caught(checker.clone(), target, None, None));
+                        tasks.push(check_caught(work.clone(), target, None, None));
                     }
                 }
                 Some(Err(e)) => {
@@ -316,15 +324,15 @@ enum Done {
 /// Checks one target; a bug that panics becomes an `error` row rather than a
 /// lost one. With `abort`, the check may be called off before it ends.
 async fn check_caught(
-    checker: Checker,
+    work: Work,
     target: Target,
     turn: Option<Turn>,
     abort: Option<AbortRegistration>,
 ) -> (Option<Turn>, Done) {
     let (index, text, source) = (target.index, target.text.clone(), target.source.clone());
-    let captured = checker.options().capture.len();
+    let captured = work.checker.options().capture.len();
     let spare = abort.is_some().then(|| target.clone());
-    let check = AssertUnwindSafe(crawl::check_or_fetch(checker, target)).catch_unwind();
+    let check = AssertUnwindSafe(work.check_or_fetch(target)).catch_unwind();
     let result = match (abort, spare) {
         (Some(registration), Some(spare)) => match Abortable::new(check, registration).await {
             Ok(result) => result,

@@ -39,6 +39,8 @@ pub enum Fetched {
     NotHtml,
     /// Redirected to another site: checked, not read.
     Elsewhere,
+    /// Kept out by its site's robots.txt: checked as a link is, not read.
+    Robots,
     /// No page to read: the fetch failed or its status is not accepted.
     NoPage,
 }

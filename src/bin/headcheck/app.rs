@@ -364,6 +364,7 @@ fn run_options(args: &Args) -> RunOptions {
         ordered: !args.unordered,
         per_host: args.per_host as usize,
         max_tasks: run::max_tasks_for(args.concurrency as usize),
+        obey_robots: !args.ignore_robots,
         ..RunOptions::default()
     }
 }
@@ -393,6 +394,7 @@ fn crawl_summary(tally: &CrawlTally) -> String {
         (&tally.not_html, "not HTML"),
         (&tally.failed, "not fetched (failed or not accepted)"),
         (&tally.elsewhere, "redirected to another site"),
+        (&tally.robots, "kept out by robots.txt"),
         (&tally.beyond_depth, "beyond --max-depth"),
         (&tally.past_max_pages, "past --max-pages"),
     ]

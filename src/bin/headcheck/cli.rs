@@ -131,6 +131,17 @@ pub struct Args {
     )]
     pub max_pages: u64,
 
+    /// With --crawl: fetch pages that robots.txt keeps crawlers from, and
+    /// ignore its Crawl-delay. Without it, such pages are checked as links
+    /// are (a HEAD), not crawled.
+    #[arg(
+        help_heading = "Inputs",
+        hide_short_help = true,
+        long,
+        requires = "crawl"
+    )]
+    pub ignore_robots: bool,
+
     /// Check that the fragment of a link to a local document (#section)
     /// names a heading or anchor in it.
     #[arg(help_heading = "Inputs", hide_short_help = true, long)]
