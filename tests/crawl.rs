@@ -329,3 +329,30 @@ fn crawl_delay_spaces_the_requests_to_its_host() {
         assert!(gap >= std::time::Duration::from_millis(500), "{gap:?}");
     }
 }
+
+#[test]
+fn a_calendar_trap_is_crawled_only_up_to_the_query_cap() {
+    // Every month links to the next, forever.
+    let server = Server::start(|seen| {
+        let month: u64 = seen
+            .path
+            .strip_prefix("/cal?m=")
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(0);
+        html(&format!("<a href=\"/cal?m={}\">next</a>\n", month + 1))
+    });
+    let start = format!("http://a.test:{}/cal?m=0", server.port());
+    let mut args: Vec<String> = resolve_all(&server, &["a.test"]);
+    args.extend(["--crawl", "--max-depth", "1000", "-o", "-", &start].map(String::from));
+    let (csv, stderr, code) = run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let asked = server.seen();
+    let gets = asked.iter().filter(|seen| seen.method == "GET").count();
+    let heads = asked.iter().filter(|seen| seen.method == "HEAD").count();
+    assert_eq!((gets, heads), (50 + 1, 1), "{stderr}"); // and robots.txt
+    assert_eq!(csv.rows.len(), 51);
+    assert!(
+        stderr.contains("1 past the cap of 50 query strings per path"),
+        "{stderr}"
+    );
+    assert_eq!(code, 0);
+}

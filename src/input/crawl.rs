@@ -14,13 +14,15 @@
 //! pages finish in any order, so a page first found deep may be checked,
 //! not crawled, although a shorter path to it shows up later.
 
+use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use url::Url;
 
 use super::fingerprints::Fingerprints;
-use crate::types::{Crawler, Fetched, Found, FoundPages, Page, site_of, url_key};
+use crate::types::{BuildPrehashed, Crawler, Fetched, Found, FoundPages, Page, site_of, url_key};
 
 /// Limits of a crawl.
 #[derive(Debug, Clone)]
@@ -53,6 +55,8 @@ pub struct CrawlTally {
     pub beyond_depth: AtomicU64,
     /// Links checked, not crawled: past `--max-pages`.
     pub past_max_pages: AtomicU64,
+    /// Same-site links checked, not crawled: past [`MAX_QUERIES_PER_PATH`].
+    pub past_query_cap: AtomicU64,
 }
 
 impl CrawlTally {
@@ -86,7 +90,13 @@ pub(super) enum Judged {
 pub(super) enum Stop {
     Depth,
     MaxPages,
+    Queries,
 }
+
+/// The most pages of one path crawled with distinct query strings: a
+/// calendar's "next month" or a faceted search's filters make endless
+/// pages of one path, and their links are mostly the same.
+pub const MAX_QUERIES_PER_PATH: u32 = 50;
 
 /// The crawl's state in the input.
 pub(super) struct Crawl {
@@ -101,6 +111,10 @@ pub(super) struct Crawl {
     /// Whether the inputs are still being read.
     inputs_open: bool,
     pages: u64,
+    /// Pages crawled with a query string, per path (by a hash of the URL
+    /// without its query).
+    queries: HashMap<u64, u32, BuildPrehashed>,
+    hasher: foldhash::quality::RandomState,
     /// Set while found pages are read, which emits entries: none is read
     /// inside another.
     reading: bool,
@@ -116,6 +130,8 @@ impl Crawl {
             visited: Fingerprints::new(),
             inputs_open: true,
             pages: 0,
+            queries: HashMap::default(),
+            hasher: Default::default(),
             reading: false,
         }
     }
@@ -135,6 +151,14 @@ impl Crawl {
         if depth > self.options.max_depth {
             return Judged::Checked(Some(Stop::Depth));
         }
+        if let Some(query) = url.query() {
+            let path = &url_key(url)[..url_key(url).len() - query.len() - 1];
+            let crawled = self.queries.entry(self.hasher.hash_one(path)).or_default();
+            if *crawled >= MAX_QUERIES_PER_PATH {
+                return Judged::Checked(Some(Stop::Queries));
+            }
+            *crawled += 1;
+        }
         if !self.visited.insert(url_key(url)) {
             // Crawled already: a page redirected there.
             return Judged::Checked(None);
@@ -153,6 +177,7 @@ impl Crawl {
         CrawlTally::add(match stop {
             Stop::Depth => &tally.beyond_depth,
             Stop::MaxPages => &tally.past_max_pages,
+            Stop::Queries => &tally.past_query_cap,
         });
     }
 

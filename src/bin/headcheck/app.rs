@@ -12,8 +12,8 @@ use clap::Parser;
 use headcheck::cache::Cache;
 use headcheck::check::{CheckOptions, Checker, LimitOptions, Limits, connect_timeout_for};
 use headcheck::input::{
-    self, Caps, CrawlOptions, CrawlTally, DocumentOptions, Fetcher, Filter, Input, ReaderOptions,
-    SitemapOptions,
+    self, Caps, CrawlOptions, CrawlTally, DocumentOptions, Fetcher, Filter, Input,
+    MAX_QUERIES_PER_PATH, ReaderOptions, SitemapOptions,
 };
 use headcheck::report::{self, Destination, Report, ReportOptions};
 use headcheck::resume::Resumed;
@@ -390,6 +390,7 @@ fn crawl_summary(tally: &CrawlTally) -> String {
     if too_big > 0 {
         text += &format!(" ({too_big} read only to their first 10 MB)");
     }
+    let query_cap = format!("past the cap of {MAX_QUERIES_PER_PATH} query strings per path");
     let not_crawled: Vec<String> = [
         (&tally.not_html, "not HTML"),
         (&tally.failed, "not fetched (failed or not accepted)"),
@@ -397,6 +398,7 @@ fn crawl_summary(tally: &CrawlTally) -> String {
         (&tally.robots, "kept out by robots.txt"),
         (&tally.beyond_depth, "beyond --max-depth"),
         (&tally.past_max_pages, "past --max-pages"),
+        (&tally.past_query_cap, &query_cap),
     ]
     .into_iter()
     .filter_map(|(counter, why)| {
