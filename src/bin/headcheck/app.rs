@@ -128,6 +128,9 @@ async fn run(mut args: Args) -> anyhow::Result<i32> {
     let mut printer = Printer::new(&args, reports, cache, total);
     printer.kept = kept;
     printer.crawl = crawl.map(|crawl| crawl.tally);
+    if let Some(tally) = &printer.crawl {
+        printer.progress.crawling(Arc::clone(tally));
+    }
     let end = run::run(
         checker,
         targets,

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use headcheck::input::CrawlTally;
 use headcheck::types::{Tally, Verdict};
 use indicatif::{HumanDuration, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
@@ -28,6 +29,8 @@ pub struct Progress {
     /// while an earlier row holds back the report.
     tally: Tally,
     pace: Arc<Pace>,
+    /// `--crawl`: the pages crawled so far lead the counts.
+    crawl: Option<Arc<CrawlTally>>,
 }
 
 /// Rows that took requests, for the rate and the ETA.
@@ -63,7 +66,13 @@ impl Progress {
             message_at: Instant::now(),
             tally: Tally::default(),
             pace,
+            crawl: None,
         }
+    }
+
+    /// The run crawls: the counts start with its pages crawled so far.
+    pub fn crawling(&mut self, tally: Arc<CrawlTally>) {
+        self.crawl = Some(tally);
     }
 
     /// A row finished; `requested`: it took requests in this run.
@@ -82,9 +91,12 @@ impl Progress {
     }
 
     /// `ok 12 broken 3 error 1`: ok, and the problems' counts that are not
-    /// zero.
+    /// zero (after `pages 4` when crawling).
     fn message(&self) -> String {
         let mut text = String::new();
+        if let Some(crawl) = &self.crawl {
+            let _ = write!(text, "pages {}", CrawlTally::get(&crawl.crawled));
+        }
         for (verdict, n) in self.tally.counts() {
             let shown = verdict == Verdict::Ok || (verdict.is_problem() && n > 0);
             if shown {
@@ -171,5 +183,15 @@ mod tests {
             progress.tally.add(verdict);
         }
         assert_eq!(progress.message(), "ok 1 broken 1 invalid 2");
+    }
+
+    #[test]
+    fn a_crawls_bar_leads_with_its_pages() {
+        let mut progress = Progress::new(false, None);
+        let tally = Arc::new(CrawlTally::default());
+        progress.crawling(Arc::clone(&tally));
+        tally.crawled.fetch_add(3, Ordering::Relaxed);
+        progress.tally.add(Verdict::Ok);
+        assert_eq!(progress.message(), "pages 3 ok 1");
     }
 }
