@@ -356,3 +356,27 @@ fn a_calendar_trap_is_crawled_only_up_to_the_query_cap() {
     );
     assert_eq!(code, 0);
 }
+
+#[test]
+fn a_resumed_crawl_fetches_its_pages_again_and_keeps_its_links_rows() {
+    let server = site();
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.csv");
+    let report = report.to_str().unwrap();
+    let (_, stderr, _) = crawl(&server, &["-o", report]);
+    let first = support::Csv::parse(&std::fs::read(report).unwrap());
+    assert_eq!(first.rows.len(), 10, "{stderr}");
+    let asked = server.seen().len();
+    let (_, stderr, _) = crawl(&server, &["--resume", report, "-o", report]);
+    let again = support::Csv::parse(&std::fs::read(report).unwrap());
+    let mut urls = again.col("url");
+    urls.sort_unstable();
+    let mut before = first.col("url");
+    before.sort_unstable();
+    assert_eq!(urls, before, "{stderr}");
+    let later: Vec<_> = server.seen().split_off(asked);
+    // The pages, for their links; not the links kept from the report.
+    assert!(later.iter().any(|seen| seen.path == "/one"));
+    assert!(!later.iter().any(|seen| seen.host() == "other.test"));
+    assert!(!later.iter().any(|seen| seen.path == "/deep"));
+}
