@@ -380,3 +380,58 @@ fn a_resumed_crawl_fetches_its_pages_again_and_keeps_its_links_rows() {
     assert!(!later.iter().any(|seen| seen.host() == "other.test"));
     assert!(!later.iter().any(|seen| seen.path == "/deep"));
 }
+
+/// A site whose pages link to parts of each other, some missing.
+fn with_parts() -> Server {
+    Server::start(|seen| match seen.path.as_str() {
+        "/" => html(
+            "<a href=\"/doc#present\">a</a> <a href=\"/doc#named\">b</a>\n\
+             <a href=\"/doc#absent\">c</a> <a href=\"#self-missing\">d</a>\n\
+             <a href=\"#here\">e</a> <a href=\"/doc#top\">f</a> <a href=\"/later\">g</a>\n\
+             <p id=\"here\">here</p>\n",
+        ),
+        "/doc" => html("<h2 id=\"present\">P</h2>\n<a name=\"named\"></a>\n"),
+        "/later" => html("\n\n<a href=\"/doc#absent\">again</a>\n"),
+        _ => Reply::status(404),
+    })
+}
+
+#[test]
+fn check_fragments_judges_parts_of_crawled_pages_once_they_are_read() {
+    let server = with_parts();
+    let a = |path: &str| format!("http://a.test:{}{path}", server.port());
+    let mut args: Vec<String> = resolve_all(&server, &["a.test"]);
+    args.extend(["--crawl", "--check-fragments", "-o", "-", &a("/")].map(String::from));
+    let (csv, stderr, code) = run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let mut urls = csv.col("url");
+    urls.sort_unstable();
+    let mut expected = vec![
+        a("/"),
+        a("/doc#present"),
+        a("/later"),
+        a("/doc#absent"),
+        a("/#self-missing"),
+    ];
+    expected.sort_unstable();
+    // `/doc#present` is the row of /doc: a URL is one row whatever its part.
+    assert_eq!(urls, expected, "{stderr}");
+    let absent = csv.row(&a("/doc#absent"));
+    assert_eq!(csv.get(absent, "result"), "broken");
+    assert_eq!(csv.get(absent, "error"), "fragment #absent not found");
+    assert_eq!(csv.get(absent, "error_kind"), "fragment");
+    assert_eq!(csv.get(absent, "source"), format!("{}:2", a("/")));
+    let missing = csv.row(&a("/#self-missing"));
+    assert_eq!(csv.get(missing, "error_kind"), "fragment");
+    // One GET per page, whatever its parts.
+    assert_eq!(methods(&server, "a.test", "/doc"), ["GET"]);
+    assert_eq!(code, 1);
+
+    // Without the flag, parts are not judged.
+    let server = with_parts();
+    let start = format!("http://a.test:{}/", server.port());
+    let mut args: Vec<String> = resolve_all(&server, &["a.test"]);
+    args.extend(["--crawl", "-o", "-", &start].map(String::from));
+    let (csv, stderr, code) = run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(csv.rows.len(), 3, "{stderr}");
+    assert_eq!(code, 0);
+}

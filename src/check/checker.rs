@@ -88,8 +88,11 @@ impl Checker {
                 return Checked::row(outcome);
             }
             TargetKind::File {
-                problem: Some(problem),
-            } => (Verdict::Broken, problem, Some(ErrorKind::MissingFile)),
+                problem: Some((kind, problem)),
+            } => (Verdict::Broken, problem, Some(kind)),
+            TargetKind::MissingFragment(problem) => {
+                (Verdict::Broken, problem, Some(ErrorKind::Fragment))
+            }
             TargetKind::Known(earlier) => {
                 return Checked::row(Outcome {
                     index: target.index,

@@ -22,7 +22,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use url::Url;
 
 use super::fingerprints::Fingerprints;
-use crate::types::{BuildPrehashed, Crawler, Fetched, Found, FoundPages, Page, site_of, url_key};
+use crate::types::{
+    BuildPrehashed, Crawler, Fetched, Found, FoundPages, Page, Source, site_of, url_key,
+};
 
 /// Limits of a crawl.
 #[derive(Debug, Clone)]
@@ -32,6 +34,9 @@ pub struct CrawlOptions {
     pub max_depth: u32,
     /// Pages fetched for their links, at most.
     pub max_pages: u64,
+    /// `--check-fragments`: a link's `#part` must name an id or anchor of
+    /// its page, when that page is read.
+    pub check_fragments: bool,
     /// What the crawl did, for the summary.
     pub tally: Arc<CrawlTally>,
 }
@@ -118,6 +123,20 @@ pub(super) struct Crawl {
     /// Set while found pages are read, which emits entries: none is read
     /// inside another.
     reading: bool,
+    /// With `--check-fragments`: the anchors of the pages read, as hashes,
+    /// sorted, by their URL's hash (and their final URL's), and the links
+    /// with a `#part` to pages of the crawl's sites, judged at its end,
+    /// when every page that will be read has been.
+    anchors: HashMap<u64, Vec<u64>, BuildPrehashed>,
+    references: Vec<Reference>,
+    /// Where each link's reference is in `references`, by its text's hash.
+    referenced: HashMap<u64, usize, BuildPrehashed>,
+}
+
+/// A link with a `#part`, and every place it was found.
+struct Reference {
+    url: Url,
+    places: Vec<Source>,
 }
 
 impl Crawl {
@@ -132,6 +151,9 @@ impl Crawl {
             pages: 0,
             queries: HashMap::default(),
             hasher: Default::default(),
+            anchors: HashMap::default(),
+            references: Vec::new(),
+            referenced: HashMap::default(),
             reading: false,
         }
     }
@@ -226,7 +248,70 @@ impl Crawl {
         if let Some(moved) = &found.moved_to {
             self.visited.insert(url_key(moved));
         }
+        if self.options.check_fragments && matches!(found.fetched, Fetched::Parsed { .. }) {
+            let mut anchors: Vec<u64> = found
+                .anchors
+                .iter()
+                .map(|anchor| self.hasher.hash_one(anchor))
+                .collect();
+            anchors.sort_unstable();
+            anchors.dedup();
+            if let Some(moved) = &found.moved_to {
+                let key = self.hasher.hash_one(url_key(moved));
+                self.anchors.insert(key, anchors.clone());
+            }
+            self.anchors
+                .insert(self.hasher.hash_one(url_key(&found.url)), anchors);
+        }
         Some(found)
+    }
+
+    /// With `--check-fragments`: a link to `url` at `place`, on a page of
+    /// `site`. Its `#part`, if it has one and `url` is of that site, is
+    /// judged at the end.
+    pub fn refer(&mut self, url: &Url, place: &Source, site: &str) {
+        if !self.options.check_fragments
+            || url.fragment().is_none_or(str::is_empty)
+            || site_of(url) != site
+        {
+            return;
+        }
+        let hash = self.hasher.hash_one(url.as_str());
+        match self.referenced.get(&hash) {
+            Some(&at) => self.references[at].places.push(place.clone()),
+            None => {
+                self.referenced.insert(hash, self.references.len());
+                self.references.push(Reference {
+                    url: url.clone(),
+                    places: vec![place.clone()],
+                });
+            }
+        }
+    }
+
+    /// The links whose `#part` names nothing in their page, which was read:
+    /// each link's text, the problem, and its places, in the order found.
+    /// Call once the crawl is over.
+    pub fn missing_fragments(&mut self) -> Vec<(String, String, Vec<Source>)> {
+        self.referenced.clear();
+        let references = std::mem::take(&mut self.references);
+        references
+            .into_iter()
+            .filter_map(|Reference { url, places }| {
+                let anchors = self.anchors.get(&self.hasher.hash_one(url_key(&url)))?;
+                let fragment = url.fragment()?;
+                let decoded = percent_encoding::percent_decode_str(fragment).decode_utf8_lossy();
+                // `#top` always scrolls to the top of an HTML page.
+                let found = decoded.eq_ignore_ascii_case("top")
+                    || anchors
+                        .binary_search(&self.hasher.hash_one(&*decoded))
+                        .is_ok();
+                (!found).then(|| {
+                    let problem = format!("fragment #{decoded} not found");
+                    (url.to_string(), problem, places)
+                })
+            })
+            .collect()
     }
 
     /// The found page's links have been read.

@@ -18,7 +18,7 @@ use url::Url;
 
 use super::emitter::Emitter;
 use super::links::{self, DocumentKind};
-use crate::types::{Error, Source, TargetKind};
+use crate::types::{Error, ErrorKind, Source, TargetKind};
 
 /// Largest document read; a bigger file is an `error` row.
 const MAX_DOCUMENT_BYTES: u64 = 64 * 1024 * 1024;
@@ -250,9 +250,13 @@ impl Documents {
     }
 
     /// Why a local link is broken, if it is.
-    fn local_problem(&mut self, path: &Path, fragment: Option<&str>) -> Option<String> {
+    fn local_problem(
+        &mut self,
+        path: &Path,
+        fragment: Option<&str>,
+    ) -> Option<(ErrorKind, String)> {
         if !path.exists() {
-            return Some("file not found".to_string());
+            return Some((ErrorKind::MissingFile, "file not found".to_string()));
         }
         let fragment = fragment?;
         let decoded = percent_encoding::percent_decode_str(fragment).decode_utf8_lossy();
@@ -273,7 +277,10 @@ impl Documents {
         if anchors.contains(&*decoded) {
             None
         } else {
-            Some(format!("fragment #{decoded} not found"))
+            Some((
+                ErrorKind::Fragment,
+                format!("fragment #{decoded} not found"),
+            ))
         }
     }
 }

@@ -17,7 +17,9 @@ use super::fingerprints::Fingerprints;
 use crate::cache::Fresh;
 use crate::resume::Resumed;
 use crate::shard::Shard;
-use crate::types::{Entry, Error, Found, Origin, Outcome, Source, Target, TargetKind, entry_key};
+use crate::types::{
+    Entry, Error, Found, Origin, Outcome, Source, Target, TargetKind, entry_key, url_key,
+};
 
 /// Numbers targets, drops duplicates and classifies each entry.
 pub struct Emitter {
@@ -167,9 +169,21 @@ impl Emitter {
     /// The inputs are read. When crawling, reads the links of the pages
     /// found until no page is left (the run has fetched them all).
     pub fn finish(&mut self) {
-        if let Some(crawl) = &mut self.crawl {
-            crawl.inputs_done();
-            self.read_found(true);
+        let Some(crawl) = &mut self.crawl else {
+            return;
+        };
+        crawl.inputs_done();
+        if !self.read_found(true) {
+            return;
+        }
+        let missing = self.crawl.as_mut().map(Crawl::missing_fragments);
+        for (text, problem, places) in missing.into_iter().flatten() {
+            for place in places {
+                let kind = TargetKind::MissingFragment(problem.clone());
+                if !self.admit(&text, place, kind) {
+                    return;
+                }
+            }
         }
     }
 
@@ -191,12 +205,24 @@ impl Emitter {
     fn read_found(&mut self, wait: bool) -> bool {
         while let Some(found) = self.crawl.as_mut().and_then(|crawl| crawl.next_found(wait)) {
             let Found {
-                depth, site, links, ..
+                url: page,
+                depth,
+                site,
+                links,
+                ..
             } = found;
             let reached = Reached::Link { depth, site: &site };
             let mut listening = true;
             for (text, source) in links {
                 let kind = classify_entry(&text, &self.filter);
+                if let (TargetKind::Check(url), Some(crawl)) = (&kind, &mut self.crawl) {
+                    crawl.refer(url, &source, &site);
+                    // A link within the page (`#part`) has nothing more to
+                    // check: the page is fetched already.
+                    if url_key(url) == url_key(&page) {
+                        continue;
+                    }
+                }
                 listening = self.enter(&text, source, kind, Some(reached));
                 if !listening {
                     break;

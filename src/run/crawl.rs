@@ -3,6 +3,7 @@
 //! absolute, handed back to the input ([`Crawler::found`]), which numbers
 //! and judges them like every other entry.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use url::Url;
@@ -54,11 +55,13 @@ impl Work {
             && robots.allows(checker, &url).await.is_err()
         {
             crawler.found(Found {
+                url,
                 depth,
                 site,
                 moved_to: None,
                 fetched: Fetched::Robots,
                 links: Vec::new(),
+                anchors: HashSet::new(),
             });
             return checker.check(target).await;
         }
@@ -109,6 +112,7 @@ async fn fetch(
                 .collect();
             let moved_to = (url_key(&landed) != url_key(&url)).then_some(landed);
             crawler.found(Found {
+                url,
                 depth,
                 site,
                 moved_to,
@@ -116,6 +120,7 @@ async fn fetch(
                     truncated: rest.truncated,
                 },
                 links,
+                anchors: rest.anchors,
             });
             return checked;
         }
@@ -124,23 +129,25 @@ async fn fetch(
         PageBody::NoPage => Fetched::NoPage,
     };
     crawler.found(Found {
+        url,
         depth,
         site,
         moved_to: None,
         fetched,
         links: Vec::new(),
+        anchors: HashSet::new(),
     });
     checked
 }
 
 /// A link of page `name` as the entry to check, at its place: absolute
-/// as written, or resolved against `base`. None for a link to the page
-/// itself (`#part`, an empty `href`).
+/// as written, or resolved against `base` (`#part` too, as browsers do).
+/// None for an empty `href`, the page itself.
 fn absolute(link: Link, base: &Url, name: &str) -> Option<(String, Source)> {
     let written = link.target.trim();
     let text = match Url::parse(written) {
         Err(url::ParseError::RelativeUrlWithoutBase) => {
-            if written.is_empty() || written.starts_with('#') {
+            if written.is_empty() {
                 return None;
             }
             match base.join(written) {
@@ -175,7 +182,7 @@ mod tests {
         assert_eq!(text("//b.test/z").as_deref(), Some("http://b.test/z"));
         assert_eq!(text(" https://c.test ").as_deref(), Some("https://c.test"));
         assert_eq!(text("mailto:x@a.test").as_deref(), Some("mailto:x@a.test"));
-        assert_eq!(text("#top"), None);
+        assert_eq!(text("#top").as_deref(), Some("http://a.test/docs/#top"));
         assert_eq!(text(""), None);
         let (_, source) = absolute(link("x"), &base, "http://a.test:8080/p").unwrap();
         assert_eq!(source.to_string(), "http://a.test:8080/p:3");

@@ -10,6 +10,7 @@
 //! unreachable host's, an interrupted run's) and its links read, the
 //! channel closes, and with it the input.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
@@ -48,7 +49,8 @@ pub enum Fetched {
 /// What a fetched page gave the crawl.
 #[derive(Debug)]
 pub struct Found {
-    /// The page.
+    /// The page's URL.
+    pub url: Url,
     pub depth: u32,
     pub site: Arc<str>,
     /// Its final URL after redirects, when it is not the page's own.
@@ -57,6 +59,8 @@ pub struct Found {
     /// Its links, made absolute (against its `<base href>` or its final
     /// URL) where they can be, each with its place in the page.
     pub links: Vec<(String, Source)>,
+    /// The fragments it defines (`id`s, `<a name>`s), when it was read.
+    pub anchors: HashSet<String>,
 }
 
 /// The way back from a page to the input: a sender of [`Found`]s, each sent
@@ -115,6 +119,8 @@ mod tests {
         let page = crawler.clone();
         drop(crawler);
         let found_page = Found {
+            url: Url::parse("http://a.test/").unwrap(),
+            anchors: HashSet::new(),
             depth: 0,
             site: "a.test".into(),
             moved_to: None,

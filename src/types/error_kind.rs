@@ -44,6 +44,8 @@ pub enum ErrorKind {
     Invalid,
     /// A local file that a document links to is not there.
     MissingFile,
+    /// A link's `#fragment` names no id or anchor in its page or document.
+    Fragment,
     /// An input (a document, a directory, a sitemap) could not be read.
     Unreadable,
     /// A bug in headcheck: the check panicked.
@@ -53,7 +55,7 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 20] = [
+    pub const ALL: [ErrorKind; 21] = [
         ErrorKind::Dns,
         ErrorKind::Refused,
         ErrorKind::ConnectTimeout,
@@ -71,6 +73,7 @@ impl ErrorKind {
         ErrorKind::RateLimited,
         ErrorKind::Invalid,
         ErrorKind::MissingFile,
+        ErrorKind::Fragment,
         ErrorKind::Unreadable,
         ErrorKind::Internal,
         ErrorKind::Other,
@@ -95,6 +98,7 @@ impl ErrorKind {
             ErrorKind::RateLimited => "rate_limited",
             ErrorKind::Invalid => "invalid",
             ErrorKind::MissingFile => "missing_file",
+            ErrorKind::Fragment => "fragment",
             ErrorKind::Unreadable => "unreadable",
             ErrorKind::Internal => "internal",
             ErrorKind::Other => "other",

@@ -58,7 +58,12 @@ pub enum TargetKind {
     },
     /// A relative link checked on disk: `ok`, or `broken` with the problem
     /// (`file not found`, `fragment #x not found`).
-    File { problem: Option<String> },
+    File {
+        problem: Option<(ErrorKind, String)>,
+    },
+    /// A link to a crawled page whose `#fragment` names nothing in it: a
+    /// `broken` row with the problem (`fragment #x not found`).
+    MissingFragment(String),
 }
 
 /// The key under which an entry is recognised again: the normalised URL

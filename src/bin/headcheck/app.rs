@@ -105,6 +105,7 @@ async fn run(mut args: Args) -> anyhow::Result<i32> {
     let crawl = args.crawl.then(|| CrawlOptions {
         max_depth: args.max_depth,
         max_pages: args.max_pages,
+        check_fragments: args.check_fragments,
         tally: Arc::default(),
     });
     let reader = ReaderOptions {

@@ -142,8 +142,9 @@ pub struct Args {
     )]
     pub ignore_robots: bool,
 
-    /// Check that the fragment of a link to a local document (#section)
-    /// names a heading or anchor in it.
+    /// Check that the fragment of a link to a local document (#section),
+    /// or with --crawl to a page the crawl read, names a heading or anchor
+    /// in it.
     #[arg(help_heading = "Inputs", hide_short_help = true, long)]
     pub check_fragments: bool,
 
