@@ -7,7 +7,8 @@ pub mod web;
 pub mod server {
     //! A keep-alive HTTP/1.1 server (hyper) on loopback addresses, answering
     //! by path: `/ok/…` 200, `/missing/…` 404, `/moved/N` 301 to `/ok/N`,
-    //! `/hang/…` never, and any document registered with [`Server::serve`].
+    //! `/hang/…` never, the pages of a generated site ([`Server::site`],
+    //! `/site/N`), and any document registered with [`Server::serve`].
 
     use std::collections::HashMap;
     use std::convert::Infallible;
@@ -24,11 +25,13 @@ pub mod server {
     use tokio::runtime::Runtime;
 
     type Documents = Arc<RwLock<HashMap<String, Bytes>>>;
+    type Site = Arc<RwLock<Option<crate::generate::Site>>>;
 
     /// Runs until dropped.
     pub struct Server {
         pub addrs: Vec<SocketAddr>,
         documents: Documents,
+        site: Site,
         runtime: Option<Runtime>,
     }
 
@@ -42,18 +45,27 @@ pub mod server {
                 .enable_all()
                 .build()?;
             let documents: Documents = Arc::default();
+            let site: Site = Arc::default();
             let mut addrs = Vec::new();
             for ip in ips {
                 let listener = runtime.block_on(TcpListener::bind((*ip, 0)))?;
                 addrs.push(listener.local_addr()?);
-                let documents = Arc::clone(&documents);
-                runtime.spawn(accept(listener, documents));
+                runtime.spawn(accept(listener, Arc::clone(&documents), Arc::clone(&site)));
             }
             Ok(Server {
                 addrs,
                 documents,
+                site,
                 runtime: Some(runtime),
             })
+        }
+
+        /// Serves `site`'s pages at `/site/N`, made as they are asked for.
+        pub fn site(&self, site: crate::generate::Site) {
+            *self
+                .site
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(site);
         }
 
         /// Serves `body` at `path` (with GET; HEAD gets the headers).
@@ -78,17 +90,19 @@ pub mod server {
         }
     }
 
-    async fn accept(listener: TcpListener, documents: Documents) {
+    async fn accept(listener: TcpListener, documents: Documents, site: Site) {
         loop {
             let Ok((stream, _)) = listener.accept().await else {
                 continue;
             };
             let _ = stream.set_nodelay(true);
             let documents = Arc::clone(&documents);
+            let site = Arc::clone(&site);
             tokio::spawn(async move {
                 let service = service_fn(move |req: Request<hyper::body::Incoming>| {
                     let documents = Arc::clone(&documents);
-                    async move { Ok::<_, Infallible>(answer(req.uri().path(), &documents).await) }
+                    let site = Arc::clone(&site);
+                    async move { Ok::<_, Infallible>(answer(req.uri().path(), &documents, &site).await) }
                 });
                 let _ = http1::Builder::new()
                     .keep_alive(true)
@@ -98,7 +112,7 @@ pub mod server {
         }
     }
 
-    async fn answer(path: &str, documents: &Documents) -> Response<Full<Bytes>> {
+    async fn answer(path: &str, documents: &Documents, site: &Site) -> Response<Full<Bytes>> {
         let response = |status: StatusCode| {
             let mut response = Response::new(Full::new(Bytes::new()));
             *response.status_mut() = status;
@@ -123,6 +137,20 @@ pub mod server {
                     .insert(hyper::header::LOCATION, location);
             }
             return moved;
+        }
+        if let Some(page) = path.strip_prefix("/site/").and_then(|n| n.parse().ok()) {
+            let site = site
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(body) = site.as_ref().and_then(|site| site.page(page)) {
+                let mut page = Response::new(Full::new(Bytes::from(body)));
+                page.headers_mut().insert(
+                    hyper::header::CONTENT_TYPE,
+                    hyper::header::HeaderValue::from_static("text/html; charset=utf-8"),
+                );
+                return page;
+            }
+            return response(StatusCode::NOT_FOUND);
         }
         if path.starts_with("/hang/") {
             // Never answers; the future is dropped when the client gives up.
@@ -212,5 +240,73 @@ pub mod generate {
         }
         xml.push_str("</urlset>\n");
         xml
+    }
+
+    /// A generated web site for crawling: `pages` pages at `/site/N` on its
+    /// host, each with ~50 links: a navigation bar shared by every page, its
+    /// children in a tree of 20 (every page is at most 5 levels from
+    /// `/site/0`), links to pages of other hosts, and some dead links.
+    #[derive(Debug, Clone)]
+    pub struct Site {
+        pub pages: u64,
+        /// `host:port` of the other hosts it links to.
+        pub others: Vec<String>,
+    }
+
+    /// Children per page, and links in the navigation bar.
+    pub const FANOUT: u64 = 20;
+
+    impl Site {
+        /// The distinct URLs a crawl of the whole site checks: its pages,
+        /// their dead links, the style sheet, and the other hosts' URLs.
+        pub fn distinct_urls(&self) -> u64 {
+            let mut elsewhere = std::collections::HashSet::new();
+            for n in 0..self.pages {
+                for i in 0..self.others.len() as u64 {
+                    elsewhere.insert((i, (n * 7 + i) % 5000));
+                }
+            }
+            let dead_elsewhere = self.pages.min(500);
+            2 * self.pages + 1 + elsewhere.len() as u64 + dead_elsewhere
+        }
+
+        /// Page `n`'s HTML, if it is one of the site's.
+        pub fn page(&self, n: u64) -> Option<String> {
+            if n >= self.pages {
+                return None;
+            }
+            let mut html = String::with_capacity(4096);
+            html.push_str("<!doctype html>\n<html><head><title>Page</title>\n");
+            html.push_str(
+                "<link rel=\"stylesheet\" href=\"/ok/style.css\">\n</head><body>\n<nav>\n",
+            );
+            for i in 0..FANOUT {
+                html.push_str(&format!("<a href=\"/site/{i}\">section {i}</a>\n"));
+            }
+            html.push_str("</nav>\n<main>\n");
+            for child in (n * FANOUT + 1)..=(n * FANOUT + FANOUT) {
+                if child < self.pages {
+                    html.push_str(&format!(
+                        "<p><a href=\"/site/{child}\">page {child}</a></p>\n"
+                    ));
+                }
+            }
+            for (i, other) in self.others.iter().enumerate() {
+                let ok = (n * 7 + i as u64) % 5000;
+                html.push_str(&format!(
+                    "<a href=\"http://{other}/ok/{ok}\">elsewhere</a>\n"
+                ));
+            }
+            // Dead: a page of the site, and one elsewhere.
+            html.push_str(&format!("<a href=\"/missing/{n}\">gone</a>\n"));
+            if let Some(other) = self.others.first() {
+                html.push_str(&format!(
+                    "<a href=\"http://{other}/missing/{}\">gone too</a>\n",
+                    n % 500
+                ));
+            }
+            html.push_str("</main></body></html>\n");
+            Some(html)
+        }
     }
 }

@@ -209,6 +209,38 @@ fn run() -> Result<(), String> {
         let note = format!("{:.1} MB sitemap", size as f64 / 1e6);
         scenario(&mut rows, name, n, options.runs, &args, note)?;
     }
+    if wanted("w") {
+        let pages = scale(100_000);
+        let site = generate::Site {
+            pages,
+            others: hosts[1..].to_vec(),
+        };
+        let urls = site.distinct_urls();
+        server.site(site);
+        let start = format!("http://{}/site/0", hosts[0]);
+        let max_pages = (2 * pages).to_string();
+        let args = [
+            "--crawl",
+            "--max-depth",
+            "6",
+            "--max-pages",
+            &max_pages,
+            "-c",
+            "128",
+            "--per-host",
+            "64",
+            &start,
+        ];
+        let measure = median(options.runs, || measure(&headcheck, &args))?;
+        let pages_per_s = pages as f64 / measure.wall.as_secs_f64();
+        rows.push(Row {
+            name: "(w) crawl a generated site, -c 128 --per-host 64".to_string(),
+            urls,
+            measure,
+            note: format!("{pages} pages of ~47 links: {pages_per_s:.0} pages/s"),
+            hangs: 0,
+        });
+    }
     let mut comparisons = Comparisons::default();
     if wanted("e") {
         comparisons = compare(&options, &dir, &hosts, &rows)?;
@@ -310,8 +342,15 @@ fn serve_only(n: u64) -> Result<(), String> {
     let server = Server::start(&loopback(), 2).map_err(|e| format!("server: {e}"))?;
     let dir = std::env::temp_dir().join(format!("headcheck-bench-serve-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let list = write_list(&dir, "list", n, &server.hosts(), generate::STANDARD)?;
+    let hosts = server.hosts();
+    let list = write_list(&dir, "list", n, &hosts, generate::STANDARD)?;
+    // And a site of n pages, for --crawl.
+    server.site(generate::Site {
+        pages: n,
+        others: hosts[1..].to_vec(),
+    });
     println!("{list}");
+    println!("http://{}/site/0", hosts[0]);
     loop {
         std::thread::park();
     }

@@ -17,9 +17,7 @@ use super::fingerprints::Fingerprints;
 use crate::cache::Fresh;
 use crate::resume::Resumed;
 use crate::shard::Shard;
-use crate::types::{
-    Entry, Error, Found, Origin, Outcome, Source, Target, TargetKind, entry_key, url_key,
-};
+use crate::types::{Entry, Error, Origin, Outcome, Source, Target, TargetKind, entry_key, url_key};
 
 /// Numbers targets, drops duplicates and classifies each entry.
 pub struct Emitter {
@@ -204,26 +202,24 @@ impl Emitter {
     /// nobody listens any more.
     fn read_found(&mut self, wait: bool) -> bool {
         while let Some(found) = self.crawl.as_mut().and_then(|crawl| crawl.next_found(wait)) {
-            let Found {
-                url: page,
-                depth,
-                site,
-                links,
-                ..
-            } = found;
-            let reached = Reached::Link { depth, site: &site };
+            let reached = Reached::Link {
+                depth: found.depth,
+                site: &found.site,
+            };
+            let page = &found.url;
             let mut listening = true;
-            for (text, source) in links {
-                let kind = classify_entry(&text, &self.filter);
+            for link in &found.links {
+                let (text, source) = (&link.text, found.place(link));
+                let kind = classify_entry(text, &self.filter);
                 if let (TargetKind::Check(url), Some(crawl)) = (&kind, &mut self.crawl) {
-                    crawl.refer(url, &source, &site);
+                    crawl.refer(url, &source, &found.site);
                     // A link within the page (`#part`) has nothing more to
                     // check: the page is fetched already.
-                    if url_key(url) == url_key(&page) {
+                    if url_key(url) == url_key(page) {
                         continue;
                     }
                 }
-                listening = self.enter(&text, source, kind, Some(reached));
+                listening = self.enter(text, source, kind, Some(reached));
                 if !listening {
                     break;
                 }

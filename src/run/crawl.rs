@@ -11,7 +11,9 @@ use url::Url;
 use super::robots::Robots;
 use crate::check::{Checked, Checker, PageBody};
 use crate::input::{Link, PageParser};
-use crate::types::{Crawler, Fetched, Found, Page, Source, Target, TargetKind, site_of, url_key};
+use crate::types::{
+    Crawler, Fetched, Found, FoundLink, Page, Target, TargetKind, site_of, url_key,
+};
 
 /// What a task needs: the checker, and, when a crawl obeys robots.txt,
 /// the run's rules.
@@ -105,10 +107,9 @@ async fn fetch(
                 .base
                 .and_then(|base| landed.join(base.trim()).ok())
                 .unwrap_or_else(|| landed.clone());
-            let name = url.as_str();
             let links = links
                 .into_iter()
-                .filter_map(|link| absolute(link, &base, name))
+                .filter_map(|link| absolute(link, &base))
                 .collect();
             let moved_to = (url_key(&landed) != url_key(&url)).then_some(landed);
             crawler.found(Found {
@@ -140,10 +141,10 @@ async fn fetch(
     checked
 }
 
-/// A link of page `name` as the entry to check, at its place: absolute
-/// as written, or resolved against `base` (`#part` too, as browsers do).
-/// None for an empty `href`, the page itself.
-fn absolute(link: Link, base: &Url, name: &str) -> Option<(String, Source)> {
+/// A link of a page as the entry to check: absolute as written, or
+/// resolved against `base` (`#part` too, as browsers do). None for an
+/// empty `href`, the page itself.
+fn absolute(link: Link, base: &Url) -> Option<FoundLink> {
     let written = link.target.trim();
     let text = match Url::parse(written) {
         Err(url::ParseError::RelativeUrlWithoutBase) => {
@@ -151,14 +152,19 @@ fn absolute(link: Link, base: &Url, name: &str) -> Option<(String, Source)> {
                 return None;
             }
             match base.join(written) {
-                Ok(url) => url.to_string(),
+                Ok(url) => url.into(),
                 Err(_) => written.to_string(),
             }
         }
         // Absolute (any scheme), or not a URL at all: the usual rows.
+        _ if written.len() == link.target.len() => link.target,
         _ => written.to_string(),
     };
-    Some((text, Source::at(name, link.line, link.column)))
+    Some(FoundLink {
+        text,
+        line: link.line,
+        column: link.column,
+    })
 }
 
 #[cfg(test)]
@@ -173,7 +179,7 @@ mod tests {
             line: 3,
             column: None,
         };
-        let text = |target: &str| absolute(link(target), &base, "http://a.test/p").map(|l| l.0);
+        let text = |target: &str| absolute(link(target), &base).map(|l| l.text);
         assert_eq!(
             text("x.html#a").as_deref(),
             Some("http://a.test/docs/x.html#a")
@@ -184,7 +190,7 @@ mod tests {
         assert_eq!(text("mailto:x@a.test").as_deref(), Some("mailto:x@a.test"));
         assert_eq!(text("#top").as_deref(), Some("http://a.test/docs/#top"));
         assert_eq!(text(""), None);
-        let (_, source) = absolute(link("x"), &base, "http://a.test:8080/p").unwrap();
-        assert_eq!(source.to_string(), "http://a.test:8080/p:3");
+        let found = absolute(link("x"), &base).unwrap();
+        assert_eq!((found.line, found.column), (3, None));
     }
 }

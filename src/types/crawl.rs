@@ -58,9 +58,26 @@ pub struct Found {
     pub fetched: Fetched,
     /// Its links, made absolute (against its `<base href>` or its final
     /// URL) where they can be, each with its place in the page.
-    pub links: Vec<(String, Source)>,
+    pub links: Vec<FoundLink>,
     /// The fragments it defines (`id`s, `<a name>`s), when it was read.
     pub anchors: HashSet<String>,
+}
+
+/// A link found on a page, and its place there (kept this small, not as a
+/// [`Source`] naming the page in every link: found pages wait for the
+/// input in thousands when it falls behind).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundLink {
+    pub text: String,
+    pub line: u64,
+    pub column: Option<u32>,
+}
+
+impl Found {
+    /// The place of `link`, one of this page's: the page's URL and line.
+    pub fn place(&self, link: &FoundLink) -> Source {
+        Source::at(self.url.as_str(), link.line, link.column)
+    }
 }
 
 /// The way back from a page to the input: a sender of [`Found`]s, each sent
