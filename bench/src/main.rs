@@ -232,6 +232,23 @@ fn run() -> Result<(), String> {
             &start,
         ];
         let measure = median(options.runs, || measure(&headcheck, &args))?;
+        // Once more with a report, to see that the crawl checked the whole
+        // site: one row per distinct URL.
+        let report = dir.join("w.csv");
+        Command::new(&headcheck)
+            .args(["-q", "-o"])
+            .arg(&report)
+            .args(args)
+            .status()
+            .map_err(|e| e.to_string())?;
+        let rows_written = std::fs::read_to_string(&report)
+            .map_err(|e| e.to_string())?
+            .lines()
+            .count() as u64
+            - 1;
+        if rows_written != urls {
+            return Err(format!("(w): {rows_written} rows, expected {urls}"));
+        }
         let pages_per_s = pages as f64 / measure.wall.as_secs_f64();
         rows.push(Row {
             name: "(w) crawl a generated site, -c 128 --per-host 64".to_string(),

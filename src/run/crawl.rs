@@ -107,10 +107,12 @@ async fn fetch(
                 .base
                 .and_then(|base| landed.join(base.trim()).ok())
                 .unwrap_or_else(|| landed.clone());
-            let links = links
+            let mut links: Vec<FoundLink> = links
                 .into_iter()
                 .filter_map(|link| absolute(link, &base))
                 .collect();
+            // It may wait for the input a while, among thousands.
+            links.shrink_to_fit();
             let moved_to = (url_key(&landed) != url_key(&url)).then_some(landed);
             crawler.found(Found {
                 url,
