@@ -8,7 +8,8 @@ pub mod server {
     //! A keep-alive HTTP/1.1 server (hyper) on loopback addresses, answering
     //! by path: `/ok/…` 200, `/missing/…` 404, `/moved/N` 301 to `/ok/N`,
     //! `/hang/…` never, the pages of a generated site ([`Server::site`],
-    //! `/site/N`), and any document registered with [`Server::serve`].
+    //! `/site/N`, and `/` for page 0), and any document registered with
+    //! [`Server::serve`].
 
     use std::collections::HashMap;
     use std::convert::Infallible;
@@ -138,7 +139,13 @@ pub mod server {
             }
             return moved;
         }
-        if let Some(page) = path.strip_prefix("/site/").and_then(|n| n.parse().ok()) {
+        // The site's home page is its page 0 (`/`), so that crawlers that
+        // stay below their start URL crawl it all.
+        let page = match path {
+            "/" => Some(0),
+            _ => path.strip_prefix("/site/").and_then(|n| n.parse().ok()),
+        };
+        if let Some(page) = page {
             let site = site
                 .read()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -267,7 +274,9 @@ pub mod generate {
                 }
             }
             let dead_elsewhere = self.pages.min(500);
-            2 * self.pages + 1 + elsewhere.len() as u64 + dead_elsewhere
+            // Its pages and `/` (page 0 again, the start), their dead links,
+            // the style sheet, the other hosts' URLs.
+            2 * self.pages + 2 + elsewhere.len() as u64 + dead_elsewhere
         }
 
         /// Page `n`'s HTML, if it is one of the site's.

@@ -209,6 +209,7 @@ fn run() -> Result<(), String> {
         let note = format!("{:.1} MB sitemap", size as f64 / 1e6);
         scenario(&mut rows, name, n, options.runs, &args, note)?;
     }
+    let mut crawlers = String::new();
     if wanted("w") {
         let pages = scale(100_000);
         let site = generate::Site {
@@ -217,7 +218,7 @@ fn run() -> Result<(), String> {
         };
         let urls = site.distinct_urls();
         server.site(site);
-        let start = format!("http://{}/site/0", hosts[0]);
+        let start = format!("http://{}/", hosts[0]);
         let max_pages = (2 * pages).to_string();
         let args = [
             "--crawl",
@@ -250,6 +251,7 @@ fn run() -> Result<(), String> {
             return Err(format!("(w): {rows_written} rows, expected {urls}"));
         }
         let pages_per_s = pages as f64 / measure.wall.as_secs_f64();
+        crawlers = compare_crawlers(&options, &server, &hosts, &headcheck)?;
         rows.push(Row {
             name: "(w) crawl a generated site, -c 128 --per-host 64".to_string(),
             urls,
@@ -262,6 +264,7 @@ fn run() -> Result<(), String> {
     if wanted("e") {
         comparisons = compare(&options, &dir, &hosts, &rows)?;
     }
+    comparisons.text.push_str(&crawlers);
     let _ = std::fs::remove_dir_all(&dir);
 
     let report = render(&options, &rows, &comparisons);
@@ -367,7 +370,7 @@ fn serve_only(n: u64) -> Result<(), String> {
         others: hosts[1..].to_vec(),
     });
     println!("{list}");
-    println!("http://{}/site/0", hosts[0]);
+    println!("http://{}/", hosts[0]);
     loop {
         std::thread::park();
     }
@@ -617,6 +620,123 @@ fn timeval(tv: libc::timeval) -> Duration {
     Duration::from_secs(tv.tv_sec as u64) + Duration::from_micros(tv.tv_usec as u64)
 }
 
+/// The generated site of scenario (w), smaller (10,000 pages; 1,000 with
+/// `--quick`), crawled by headcheck and, when installed, linkinator and
+/// LinkChecker: one run each, at most 2 minutes each.
+fn compare_crawlers(
+    options: &Options,
+    server: &Server,
+    hosts: &[String],
+    headcheck: &Path,
+) -> Result<String, String> {
+    let pages: u64 = if options.quick { 1_000 } else { 10_000 };
+    let site = generate::Site {
+        pages,
+        others: hosts[1..].to_vec(),
+    };
+    let urls = site.distinct_urls();
+    server.site(site);
+    let start = format!("http://{}/", hosts[0]);
+    let limit = "120";
+    let mut text = String::new();
+    let line = |text: &mut String, who: &str, how: &str, measure: &Measure, what: String| {
+        let _ = writeln!(
+            text,
+            "- {who} on a site of {pages} pages ({urls} distinct URLs), `{how}`: {:.1} s, {:.1} CPU s, peak RSS {:.0} MiB; {what}",
+            measure.wall.as_secs_f64(),
+            measure.cpu.as_secs_f64(),
+            measure.max_rss_kib as f64 / 1024.0,
+        );
+    };
+    let how = "--crawl --max-depth 6 -c 128 --per-host 64";
+    let mut command = Command::new(headcheck);
+    command.args([
+        "-q",
+        "--crawl",
+        "--max-depth",
+        "6",
+        "-c",
+        "128",
+        "--per-host",
+        "64",
+    ]);
+    command.arg(&start);
+    let rows = Command::new(headcheck)
+        .args([
+            "-q",
+            "--crawl",
+            "--max-depth",
+            "6",
+            "-c",
+            "128",
+            "--per-host",
+            "64",
+        ])
+        .arg(&start)
+        .output()
+        .map_err(|e| e.to_string())?
+        .stdout
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        .saturating_sub(1);
+    let measure = measure_command(&command, Stdio::null(), |code| code <= 1)?;
+    line(
+        &mut text,
+        "headcheck",
+        how,
+        &measure,
+        format!("{rows} rows"),
+    );
+    for (tool, args, how) in [
+        (
+            "linkinator",
+            vec!["--recurse", "--concurrency", "128", "--format", "csv"],
+            "--recurse --concurrency 128",
+        ),
+        (
+            "linkchecker",
+            vec![
+                "--no-status",
+                "-t",
+                "64",
+                "-r",
+                "7",
+                "--check-extern",
+                "-o",
+                "csv",
+            ],
+            "-t 64 -r 7 --check-extern",
+        ),
+    ] {
+        if !installed(tool) {
+            let _ = writeln!(text, "- {tool}: not installed, no comparison");
+            continue;
+        }
+        let out = std::env::temp_dir().join(format!("headcheck-bench-{tool}.out"));
+        let file = File::create(&out).map_err(|e| e.to_string())?;
+        let mut command = Command::new("timeout");
+        command.args([limit, tool]).args(&args).arg(&start);
+        let measure = measure_command(&command, file.into(), |_| true)?;
+        let lines = std::fs::read_to_string(&out)
+            .unwrap_or_default()
+            .lines()
+            .count();
+        let _ = std::fs::remove_file(&out);
+        let what = if measure.wall.as_secs() >= 120 {
+            format!("stopped after {limit} s, {lines} report lines by then")
+        } else {
+            format!("{lines} report lines")
+        };
+        let who = match version(tool) {
+            named if named.to_lowercase().contains(tool) => named,
+            number => format!("{tool} {number}"),
+        };
+        line(&mut text, &who, how, &measure, what);
+    }
+    Ok(text)
+}
+
 /// lychee and oha side by side, when they are installed.
 fn compare(
     options: &Options,
@@ -731,7 +851,10 @@ fn version(program: &str) -> String {
     Command::new(program)
         .arg("--version")
         .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .map(|o| {
+            let out = String::from_utf8_lossy(&o.stdout);
+            out.lines().next().unwrap_or_default().trim().to_string()
+        })
         .unwrap_or_default()
 }
 
