@@ -435,3 +435,41 @@ fn check_fragments_judges_parts_of_crawled_pages_once_they_are_read() {
     assert_eq!(csv.rows.len(), 3, "{stderr}");
     assert_eq!(code, 0);
 }
+
+#[test]
+fn ctrl_c_during_a_crawl_keeps_the_finished_rows() {
+    // `/hold` never answers; the signal goes once it is asked for.
+    let (asked, held) = std::sync::mpsc::channel();
+    let asked = std::sync::Mutex::new(asked);
+    let server = Server::start(move |seen| match seen.path.as_str() {
+        "/" => html("<a href=\"/a\">a</a> <a href=\"/b\">b</a> <a href=\"/hold\">h</a>\n"),
+        "/hold" => {
+            let _ = asked.lock().unwrap().send(());
+            Reply::hang()
+        }
+        _ => html("<p>nothing here</p>\n"),
+    });
+    let start = server.url("/");
+    let (mut child, mut stdout) =
+        support::spawn(&["--crawl", "--ignore-robots", "--no-progress", &start]);
+    let mut report = String::new();
+    for _ in 0..4 {
+        std::io::BufRead::read_line(&mut stdout, &mut report).unwrap();
+    }
+    // Bounded: a crawl that never asks for /hold fails here, not hangs.
+    held.recv_timeout(std::time::Duration::from_secs(60))
+        .expect("/hold was asked for");
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::io::Read::read_to_string(&mut stdout, &mut report).unwrap();
+    let code = child.wait().unwrap().code();
+    assert_eq!(code, Some(130));
+    let csv = support::Csv::parse(report.as_bytes());
+    assert_eq!(
+        csv.col("url"),
+        [server.url("/"), server.url("/a"), server.url("/b")]
+    );
+}
