@@ -882,6 +882,21 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_crawl_delay_spaces_every_request_to_its_host_and_stays() {
+        let limits = limits(64, 4);
+        // Longer than MAX_SPACING: asked for by the host, it is kept.
+        limits.space_at_least("slow.test", Duration::from_secs(7));
+        let at = sends(&limits, "slow.test", 3).await;
+        assert_eq!(at[1] - at[0], Duration::from_secs(7));
+        assert_eq!(at[2] - at[1], Duration::from_secs(7));
+        // Calm answers do not end it, as they end a learned pace.
+        sends_taking(&limits, "slow.test", 20, Duration::ZERO).await;
+        let at = sends(&limits, "slow.test", 2).await;
+        assert_eq!(at[1] - at[0], Duration::from_secs(7));
+        assert_eq!(sends(&limits, "other.test", 3).await[2], Duration::ZERO);
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn no_pause_or_pace_outlasts_the_max_wait() {
         let limits = Limits::new(LimitOptions {
             concurrency: 64,
