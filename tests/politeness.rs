@@ -70,8 +70,15 @@ fn highest_per_host(per_host: usize) -> HashMap<String, usize> {
     });
     let paths =
         || std::iter::once("/warm".to_string()).chain((0..5 * per_host).map(|i| format!("/{i}")));
-    let mut all = urls(&server, "a.test", paths());
-    all.extend(urls(&server, "b.test", paths()));
+    // The two hosts' URLs alternate, so that their work left stays alike: a
+    // host whose work is short beside the run's runs fewer at once (its
+    // share), and a host listed first would end with fewer than `per_host`
+    // in flight, which its barrier never lets through.
+    let all: Vec<String> = urls(&server, "a.test", paths())
+        .into_iter()
+        .zip(urls(&server, "b.test", paths()))
+        .flat_map(|(a, b)| [a, b])
+        .collect();
     let resolve = resolve_all(&server, &["a.test", "b.test"]);
     let limit = per_host.to_string();
     let (csv, _, code) = run(&args(
