@@ -72,13 +72,19 @@ fn methods(server: &Server, host: &str, path: &str) -> Vec<String> {
         .collect()
 }
 
+/// Runs headcheck with `args`, the names of `hosts` sent to `server`.
+fn run_on(server: &Server, hosts: &[&str], args: &[&str]) -> (support::Csv, String, i32) {
+    let mut all = resolve_all(server, hosts);
+    all.extend(args.iter().map(|arg| arg.to_string()));
+    run(&all.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
 fn crawl(server: &Server, extra: &[&str]) -> (support::Csv, String, i32) {
     let start = format!("http://a.test:{}/", server.port());
-    let mut args: Vec<String> = resolve_all(server, &["a.test", "other.test"]);
-    args.extend(["--crawl", "--retries", "0", "-q"].map(String::from));
-    args.extend(extra.iter().map(|arg| arg.to_string()));
-    args.push(start);
-    run(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    let mut args = vec!["--crawl", "--retries", "0", "-q"];
+    args.extend(extra);
+    args.push(&start);
+    run_on(server, &["a.test", "other.test"], &args)
 }
 
 #[test]
@@ -137,10 +143,8 @@ fn a_start_pages_links_are_checked_and_its_site_crawled_one_level() {
 fn the_summary_says_what_was_crawled_and_what_was_not() {
     let server = site();
     let start = format!("http://a.test:{}/", server.port());
-    let mut args: Vec<String> = resolve_all(&server, &["a.test", "other.test"]);
-    args.extend(["--crawl", "--retries", "0", "-o", "-"].map(String::from));
-    args.push(start);
-    let (_, stderr, _) = run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let args = ["--crawl", "--retries", "0", "-o", "-", &start];
+    let (_, stderr, _) = run_on(&server, &["a.test", "other.test"], &args);
     // Crawled: /, /one, /moved (read at /three). Not: the style sheet, the
     // 404, /deep and /three's link to itself (level 2).
     assert!(
@@ -156,10 +160,7 @@ fn the_summary_says_what_was_crawled_and_what_was_not() {
 fn a_redirected_pages_final_url_is_not_crawled_again() {
     let server = site();
     let start = format!("http://a.test:{}/moved", server.port());
-    let mut args: Vec<String> = resolve_all(&server, &["a.test"]);
-    args.extend(["--crawl", "-o", "-"].map(String::from));
-    args.push(start);
-    let (csv, stderr, _) = run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let (csv, stderr, _) = run_on(&server, &["a.test"], &["--crawl", "-o", "-", &start]);
     // Its link to itself (level 1) is checked, not fetched and read again.
     assert_eq!(
         methods(&server, "a.test", "/three"),
@@ -203,10 +204,8 @@ fn start_pages_come_from_lists_and_an_unreachable_hosts_pages_end_the_run() {
         ),
     )
     .unwrap();
-    let mut args: Vec<String> = resolve_all(&server, &["other.test"]);
-    args.extend(["--crawl", "-q"].map(String::from));
-    args.push(list.display().to_string());
-    let (csv, stderr, code) = run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let list = list.display().to_string();
+    let (csv, stderr, code) = run_on(&server, &["other.test"], &["--crawl", "-q", &list]);
     // other.test/x is a start page here: crawled, its link checked.
     assert_eq!(methods(&server, "other.test", "/x"), ["GET"], "{stderr}");
     assert_eq!(methods(&server, "other.test", "/never"), ["GET"]);
@@ -244,11 +243,10 @@ fn guarded(robots: Reply) -> Server {
 
 fn crawl_guarded(server: &Server, extra: &[&str]) -> (support::Csv, String, i32) {
     let start = format!("http://a.test:{}/", server.port());
-    let mut args: Vec<String> = resolve_all(server, &["a.test"]);
-    args.extend(["--crawl", "--retries", "0", "-o", "-"].map(String::from));
-    args.extend(extra.iter().map(|arg| arg.to_string()));
-    args.push(start);
-    run(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    let mut args = vec!["--crawl", "--retries", "0", "-o", "-"];
+    args.extend(extra);
+    args.push(&start);
+    run_on(server, &["a.test"], &args)
 }
 
 const ROBOTS: &str = "User-agent: *\nDisallow: /\n\n\
@@ -342,9 +340,8 @@ fn a_calendar_trap_is_crawled_only_up_to_the_query_cap() {
         html(&format!("<a href=\"/cal?m={}\">next</a>\n", month + 1))
     });
     let start = format!("http://a.test:{}/cal?m=0", server.port());
-    let mut args: Vec<String> = resolve_all(&server, &["a.test"]);
-    args.extend(["--crawl", "--max-depth", "1000", "-o", "-", &start].map(String::from));
-    let (csv, stderr, code) = run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let args = ["--crawl", "--max-depth", "1000", "-o", "-", &start];
+    let (csv, stderr, code) = run_on(&server, &["a.test"], &args);
     let asked = server.seen();
     let gets = asked.iter().filter(|seen| seen.method == "GET").count();
     let heads = asked.iter().filter(|seen| seen.method == "HEAD").count();
@@ -400,9 +397,8 @@ fn with_parts() -> Server {
 fn check_fragments_judges_parts_of_crawled_pages_once_they_are_read() {
     let server = with_parts();
     let a = |path: &str| format!("http://a.test:{}{path}", server.port());
-    let mut args: Vec<String> = resolve_all(&server, &["a.test"]);
-    args.extend(["--crawl", "--check-fragments", "-o", "-", &a("/")].map(String::from));
-    let (csv, stderr, code) = run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let args = ["--crawl", "--check-fragments", "-o", "-", &a("/")];
+    let (csv, stderr, code) = run_on(&server, &["a.test"], &args);
     let mut urls = csv.col("url");
     urls.sort_unstable();
     let mut expected = vec![
@@ -429,9 +425,7 @@ fn check_fragments_judges_parts_of_crawled_pages_once_they_are_read() {
     // Without the flag, parts are not judged.
     let server = with_parts();
     let start = format!("http://a.test:{}/", server.port());
-    let mut args: Vec<String> = resolve_all(&server, &["a.test"]);
-    args.extend(["--crawl", "-o", "-", &start].map(String::from));
-    let (csv, stderr, code) = run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let (csv, stderr, code) = run_on(&server, &["a.test"], &["--crawl", "-o", "-", &start]);
     assert_eq!(csv.rows.len(), 3, "{stderr}");
     assert_eq!(code, 0);
 }
