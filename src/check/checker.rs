@@ -23,6 +23,10 @@ use crate::types::{
 /// Longest time a document fetch (a sitemap) may take, body included.
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(300);
 
+/// The most of a robots.txt that is read, for its sitemaps or its rules
+/// (RFC 9309 asks for at least 500 KiB).
+pub const MAX_ROBOTS_BYTES: usize = 500 * 1024;
+
 /// Checks URLs; cheap to share between tasks.
 #[derive(Debug, Clone)]
 pub struct Checker {

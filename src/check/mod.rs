@@ -14,7 +14,7 @@ mod quota;
 mod redirect;
 mod retry;
 
-pub use checker::{Checked, Checker, HostNews, PageBody};
+pub use checker::{Checked, Checker, HostNews, MAX_ROBOTS_BYTES, PageBody};
 pub use limits::{DEFAULT_CONCURRENCY, DEFAULT_PER_HOST, LimitOptions, Limits};
 pub use options::{
     CheckOptions, DEFAULT_CAPTURE, DEFAULT_MAX_REDIRECTS, DEFAULT_MAX_RETRY_WAIT, DEFAULT_RETRIES,

@@ -17,6 +17,7 @@ use super::fetch::{Fetcher, Pending};
 use super::list::{ListEntry, ListReader, read_list};
 use super::open::prepare;
 use super::sitemap_xml::{self, Caps, Item};
+use crate::check::MAX_ROBOTS_BYTES;
 use crate::types::{Source, TargetKind};
 
 /// How deep sitemap indexes may nest (an index of indexes of sitemaps is
@@ -25,9 +26,6 @@ pub const MAX_DEPTH: u32 = 5;
 
 /// Child sitemaps fetched ahead of the one being read.
 const PREFETCH: usize = 4;
-
-/// Most of a robots.txt that is read.
-const MAX_ROBOTS_BYTES: u64 = 512 * 1024;
 
 /// How sitemaps are read.
 #[derive(Debug, Clone, Copy, Default)]
@@ -98,7 +96,7 @@ impl<'e> Walker<'e> {
         let Ok(body) = fetcher.body(fetcher.start(robots)) else {
             return Vec::new();
         };
-        let mut lines = ListReader::new(BufReader::new(body.take(MAX_ROBOTS_BYTES)));
+        let mut lines = ListReader::new(BufReader::new(body.take(MAX_ROBOTS_BYTES as u64)));
         let mut found = Vec::new();
         while let Ok(Some((_, entry))) = lines.next_entry() {
             if let ListEntry::Text(line) = entry

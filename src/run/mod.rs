@@ -11,5 +11,5 @@ mod robots;
 mod scheduler;
 
 pub use places::{Later, MAX_HELD};
-pub use robots::{MAX_CRAWL_DELAY, MAX_ROBOTS_BYTES, ROBOTS_AGENT};
+pub use robots::{MAX_CRAWL_DELAY, ROBOTS_AGENT};
 pub use scheduler::{Observer, RunEnd, RunOptions, max_tasks_for, run};

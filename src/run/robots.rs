@@ -17,15 +17,11 @@ use texting_robots::Robot;
 use tokio::sync::OnceCell;
 use url::Url;
 
-use crate::check::Checker;
+use crate::check::{Checker, MAX_ROBOTS_BYTES};
 use crate::types::host_key;
 
 /// Our token in robots.txt's `User-agent` lines.
 pub const ROBOTS_AGENT: &str = "headcheck";
-
-/// The most of a robots.txt that is read (RFC 9309 asks for at least
-/// 500 KiB).
-pub const MAX_ROBOTS_BYTES: usize = 500 * 1024;
 
 /// The longest `Crawl-delay` heeded: a host that asks for more is still
 /// asked once in that long, and a run is never held for hours.
