@@ -22,6 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use url::Url;
 
 use super::fingerprints::Fingerprints;
+use super::links::missing_fragment;
 use crate::types::{
     BuildPrehashed, Crawler, Fetched, Found, FoundPages, Page, Source, site_of, url_key,
 };
@@ -299,17 +300,10 @@ impl Crawl {
             .into_iter()
             .filter_map(|Reference { url, places }| {
                 let anchors = self.anchors.get(&self.hasher.hash_one(url_key(&url)))?;
-                let fragment = url.fragment()?;
-                let decoded = percent_encoding::percent_decode_str(fragment).decode_utf8_lossy();
-                // `#top` always scrolls to the top of an HTML page.
-                let found = decoded.eq_ignore_ascii_case("top")
-                    || anchors
-                        .binary_search(&self.hasher.hash_one(&*decoded))
-                        .is_ok();
-                (!found).then(|| {
-                    let problem = format!("fragment #{decoded} not found");
-                    (url.to_string(), problem, places)
-                })
+                let problem = missing_fragment(url.fragment()?, |anchor| {
+                    anchors.binary_search(&self.hasher.hash_one(anchor)).is_ok()
+                })?;
+                Some((url.to_string(), problem, places))
             })
             .collect()
     }

@@ -259,29 +259,20 @@ impl Documents {
             return Some((ErrorKind::MissingFile, "file not found".to_string()));
         }
         let fragment = fragment?;
-        let decoded = percent_encoding::percent_decode_str(fragment).decode_utf8_lossy();
-        // `#top` always scrolls to the top of an HTML page.
-        if decoded.eq_ignore_ascii_case("top") {
-            return None;
-        }
         let name = path.file_name().unwrap_or_default().to_string_lossy();
         let Some(kind) = DocumentKind::of_name(&name) else {
             // No anchors to look for in other files (images, PDFs...).
             return None;
         };
-        let anchors = self.anchors.entry(path.to_path_buf()).or_insert_with(|| {
-            read_text(path)
-                .map(|text| links::anchors(kind, &text))
-                .unwrap_or_default()
-        });
-        if anchors.contains(&*decoded) {
-            None
-        } else {
-            Some((
-                ErrorKind::Fragment,
-                format!("fragment #{decoded} not found"),
-            ))
-        }
+        let problem = links::missing_fragment(fragment, |anchor| {
+            let anchors = self.anchors.entry(path.to_path_buf()).or_insert_with(|| {
+                read_text(path)
+                    .map(|text| links::anchors(kind, &text))
+                    .unwrap_or_default()
+            });
+            anchors.contains(anchor)
+        })?;
+        Some((ErrorKind::Fragment, problem))
     }
 }
 

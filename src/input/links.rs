@@ -73,6 +73,19 @@ pub fn extract(kind: DocumentKind, text: &str) -> Links {
     }
 }
 
+/// Why `fragment` (as a link writes it, percent-encoded) names nothing in
+/// its page or document, whose anchors `has` is asked about: `fragment #x
+/// not found`; or none when it names something. `#top` always does: it
+/// scrolls to the top of an HTML page.
+pub(super) fn missing_fragment(fragment: &str, has: impl FnOnce(&str) -> bool) -> Option<String> {
+    let decoded = percent_encoding::percent_decode_str(fragment).decode_utf8_lossy();
+    if decoded.eq_ignore_ascii_case("top") || has(&decoded) {
+        None
+    } else {
+        Some(format!("fragment #{decoded} not found"))
+    }
+}
+
 /// The anchors (`#fragment` targets) a document defines.
 pub fn anchors(kind: DocumentKind, text: &str) -> HashSet<String> {
     match kind {
