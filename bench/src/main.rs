@@ -220,18 +220,8 @@ fn run() -> Result<(), String> {
         server.site(site);
         let start = format!("http://{}/", hosts[0]);
         let max_pages = (2 * pages).to_string();
-        let args = [
-            "--crawl",
-            "--max-depth",
-            "6",
-            "--max-pages",
-            &max_pages,
-            "-c",
-            "128",
-            "--per-host",
-            "64",
-            &start,
-        ];
+        let mut args = CRAWL.to_vec();
+        args.extend(["--max-pages", &max_pages, &start]);
         let measure = median(options.runs, || measure(&headcheck, &args))?;
         // Once more with a report, to see that the crawl checked the whole
         // site: one row per distinct URL.
@@ -620,6 +610,18 @@ fn timeval(tv: libc::timeval) -> Duration {
     Duration::from_secs(tv.tv_sec as u64) + Duration::from_micros(tv.tv_usec as u64)
 }
 
+/// How scenario (w) crawls: the whole generated site (5 levels deep), with
+/// the raw scenarios' concurrency for its host.
+const CRAWL: [&str; 7] = [
+    "--crawl",
+    "--max-depth",
+    "6",
+    "-c",
+    "128",
+    "--per-host",
+    "64",
+];
+
 /// The generated site of scenario (w), smaller (10,000 pages; 1,000 with
 /// `--quick`), crawled by headcheck and, when installed, linkinator and
 /// LinkChecker: one run each, at most 2 minutes each.
@@ -648,43 +650,28 @@ fn compare_crawlers(
             measure.max_rss_kib as f64 / 1024.0,
         );
     };
-    let how = "--crawl --max-depth 6 -c 128 --per-host 64";
+    let how = CRAWL.join(" ");
+    // Runs `command` with its report in a file: its measure and the
+    // report's lines.
+    let counted = |name: &str, command: &Command, ok: fn(i32) -> bool| {
+        let out = std::env::temp_dir().join(format!("headcheck-bench-{name}.out"));
+        let file = File::create(&out).map_err(|e| e.to_string())?;
+        let measure = measure_command(command, file.into(), ok)?;
+        let lines = std::fs::read_to_string(&out)
+            .unwrap_or_default()
+            .lines()
+            .count();
+        let _ = std::fs::remove_file(&out);
+        Ok::<_, String>((measure, lines))
+    };
     let mut command = Command::new(headcheck);
-    command.args([
-        "-q",
-        "--crawl",
-        "--max-depth",
-        "6",
-        "-c",
-        "128",
-        "--per-host",
-        "64",
-    ]);
-    command.arg(&start);
-    let rows = Command::new(headcheck)
-        .args([
-            "-q",
-            "--crawl",
-            "--max-depth",
-            "6",
-            "-c",
-            "128",
-            "--per-host",
-            "64",
-        ])
-        .arg(&start)
-        .output()
-        .map_err(|e| e.to_string())?
-        .stdout
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        .saturating_sub(1);
-    let measure = measure_command(&command, Stdio::null(), |code| code <= 1)?;
+    command.arg("-q").args(CRAWL).arg(&start);
+    let (measure, lines) = counted("headcheck", &command, |code| code <= 1)?;
+    let rows = lines.saturating_sub(1);
     line(
         &mut text,
         "headcheck",
-        how,
+        &how,
         &measure,
         format!("{rows} rows"),
     );
@@ -713,16 +700,9 @@ fn compare_crawlers(
             let _ = writeln!(text, "- {tool}: not installed, no comparison");
             continue;
         }
-        let out = std::env::temp_dir().join(format!("headcheck-bench-{tool}.out"));
-        let file = File::create(&out).map_err(|e| e.to_string())?;
         let mut command = Command::new("timeout");
         command.args([limit, tool]).args(&args).arg(&start);
-        let measure = measure_command(&command, file.into(), |_| true)?;
-        let lines = std::fs::read_to_string(&out)
-            .unwrap_or_default()
-            .lines()
-            .count();
-        let _ = std::fs::remove_file(&out);
+        let (measure, lines) = counted(tool, &command, |_| true)?;
         let what = if measure.wall.as_secs() >= 120 {
             format!("stopped after {limit} s, {lines} report lines by then")
         } else {
