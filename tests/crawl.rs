@@ -205,13 +205,23 @@ fn start_pages_come_from_lists_and_an_unreachable_hosts_pages_end_the_run() {
     )
     .unwrap();
     let list = list.display().to_string();
-    let (csv, stderr, code) = run_on(&server, &["other.test"], &["--crawl", "-q", &list]);
+    let (csv, stderr, code) = run_on(&server, &["other.test"], &["--crawl", "-o", "-", &list]);
     // other.test/x is a start page here: crawled, its link checked.
     assert_eq!(methods(&server, "other.test", "/x"), ["GET"], "{stderr}");
     assert_eq!(methods(&server, "other.test", "/never"), ["GET"]);
     assert_eq!(csv.rows.len(), 4);
     let b = csv.row(&format!("http://127.0.0.1:{closed}/b"));
     assert!(csv.get(b, "error").contains("host unreachable"));
+    // Every page not crawled is counted: the unreachable host's two (the
+    // first kept out, as its robots.txt could not be read; the second
+    // condemned without a request) and other.test's 404.
+    assert!(
+        stderr.contains(
+            "crawled 1 page; not crawled: 2 not fetched (failed or not accepted), \
+             1 kept out by robots.txt\n"
+        ),
+        "{stderr}"
+    );
     assert_eq!(code, 1);
 }
 

@@ -3,7 +3,6 @@
 //! absolute, handed back to the input ([`Crawler::found`]), which numbers
 //! and judges them like every other entry.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use url::Url;
@@ -11,9 +10,7 @@ use url::Url;
 use super::robots::Robots;
 use crate::check::{Checked, Checker, PageBody};
 use crate::input::{Link, PageParser};
-use crate::types::{
-    Crawler, Fetched, Found, FoundLink, Page, Target, TargetKind, site_of, url_key,
-};
+use crate::types::{Fetched, Found, FoundLink, Page, Target, TargetKind, site_of, url_key};
 
 /// What a task needs: the checker, and, when a crawl obeys robots.txt,
 /// the run's rules.
@@ -46,61 +43,46 @@ impl Work {
     /// site; a page that robots.txt keeps the crawl from is checked as a
     /// link is.
     async fn fetch(&self, target: Target, page: Page) -> Checked {
-        let Page {
-            url,
-            depth,
-            site,
-            crawler,
-        } = page;
         let checker = &self.checker;
         if let Some(robots) = &self.robots
-            && robots.allows(checker, &url).await.is_err()
+            && robots.allows(checker, &page.url).await.is_err()
         {
-            crawler.found(Found {
-                url,
-                depth,
-                site,
-                moved_to: None,
-                fetched: Fetched::Robots,
-                links: Vec::new(),
-                anchors: HashSet::new(),
-            });
+            page.unread(Fetched::Robots);
             return checker.check(target).await;
         }
-        fetch(checker, target, url, depth, site, crawler).await
+        fetch(checker, target, page).await
     }
 }
 
-/// Fetches page `url` (whose target is `target`) and hands what it holds to
+/// Fetches `page` (whose target is `target`) and hands what it holds to
 /// its crawler.
-async fn fetch(
-    checker: &Checker,
-    target: Target,
-    url: Url,
-    depth: u32,
-    site: Arc<str>,
-    crawler: Crawler,
-) -> Checked {
+async fn fetch(checker: &Checker, target: Target, page: Page) -> Checked {
     let mut parser = PageParser::new();
     let mut links = Vec::new();
     let (checked, body) = checker
         .fetch_page(
             target,
-            |at| site_of(at) == *site,
+            |at| site_of(at) == *page.site,
             |chunk| {
                 links.extend(parser.feed(chunk));
                 parser.wants_more()
             },
         )
         .await;
-    let landed = checked
-        .outcome
-        .final_url
-        .as_deref()
-        .and_then(|text| Url::parse(text).ok())
-        .unwrap_or_else(|| url.clone());
     let fetched = match body {
         PageBody::Read | PageBody::CutOff(_) => {
+            let Page {
+                url,
+                depth,
+                site,
+                crawler,
+            } = page;
+            let landed = checked
+                .outcome
+                .final_url
+                .as_deref()
+                .and_then(|text| Url::parse(text).ok())
+                .unwrap_or_else(|| url.clone());
             let rest = parser.finish();
             links.extend(rest.links);
             let base = rest
@@ -111,7 +93,7 @@ async fn fetch(
                 .into_iter()
                 .filter_map(|link| absolute(link, &base))
                 .collect();
-            // It may wait for the input a while, among thousands.
+            // It may wait for the input a while, among hundreds.
             links.shrink_to_fit();
             let moved_to = (url_key(&landed) != url_key(&url)).then_some(landed);
             crawler.found(Found {
@@ -131,15 +113,7 @@ async fn fetch(
         PageBody::Elsewhere => Fetched::Elsewhere,
         PageBody::NoPage => Fetched::NoPage,
     };
-    crawler.found(Found {
-        url,
-        depth,
-        site,
-        moved_to: None,
-        fetched,
-        links: Vec::new(),
-        anchors: HashSet::new(),
-    });
+    page.unread(fetched);
     checked
 }
 

@@ -52,7 +52,7 @@ use futures::future::AbortHandle;
 use url::Url;
 
 use crate::check::HostNews;
-use crate::types::{ErrorKind, Page, Target, TargetKind, host_key};
+use crate::types::{ErrorKind, Fetched, Target, TargetKind, host_key};
 
 /// A host's number in this run.
 pub type HostId = usize;
@@ -529,9 +529,14 @@ fn rank(waiting: usize, per_host: usize, took_us: u64) -> u32 {
 fn unreachable(mut target: Target, why: ErrorKind, error: &str) -> Target {
     let kind = std::mem::replace(&mut target.kind, TargetKind::Skipped(String::new()));
     target.kind = match kind {
-        // A page of an unreachable host is not crawled: its crawler goes.
-        TargetKind::Check(url) | TargetKind::Page(Page { url, .. }) => TargetKind::Unreachable {
+        TargetKind::Check(url) => TargetKind::Unreachable {
             url,
+            error: error.to_string(),
+            kind: why,
+        },
+        // A page of an unreachable host is not crawled.
+        TargetKind::Page(page) => TargetKind::Unreachable {
+            url: page.unread(Fetched::NoPage),
             error: error.to_string(),
             kind: why,
         },

@@ -73,6 +73,31 @@ pub struct FoundLink {
     pub column: Option<u32>,
 }
 
+impl Page {
+    /// Tells the input that this page is not read (`fetched` says why),
+    /// and gives back its URL: every page target ends with one [`Found`],
+    /// so the summary counts every page not crawled, an unreachable
+    /// host's too.
+    pub fn unread(self, fetched: Fetched) -> Url {
+        let Page {
+            url,
+            depth,
+            site,
+            crawler,
+        } = self;
+        crawler.found(Found {
+            url: url.clone(),
+            depth,
+            site,
+            moved_to: None,
+            fetched,
+            links: Vec::new(),
+            anchors: HashSet::new(),
+        });
+        url
+    }
+}
+
 impl Found {
     /// The place of `link`, one of this page's: the page's URL and line.
     pub fn place(&self, link: &FoundLink) -> Source {
