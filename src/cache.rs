@@ -79,6 +79,7 @@ impl Fresh {
             source: source.clone(),
             headers,
             origin: Origin::Cache,
+            novelty: None,
             ..entry.row.clone()
         })
     }
@@ -328,6 +329,7 @@ mod tests {
             source: "argv".into(),
             headers: vec![Some("text/html".into())],
             origin: Origin::Run,
+            novelty: None,
         }
     }
 

@@ -11,6 +11,7 @@
 //! input    lists, stdin, sitemaps, documents → Targets   → check, cache, resume, shard
 //! cache    ok results kept between runs                           → report
 //! resume   the rows of an earlier report                          → report
+//! baseline the failures of an earlier report (--baseline)          → report
 //! shard    this run's share of the hosts
 //! report   the row mapping, one writer per format, reading back
 //! check    one URL → one Outcome: client, method policy, redirects,
@@ -25,6 +26,7 @@
 //! The command-line layer (flags, progress, summary, exit status) lives in
 //! the binary and only drives this library.
 
+pub mod baseline;
 pub mod cache;
 pub mod check;
 pub mod input;

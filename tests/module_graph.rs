@@ -18,12 +18,13 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("shard", &["types"]),
     ("cache", &["types", "report"]),
     ("resume", &["types", "report"]),
+    ("baseline", &["types", "report"]),
     ("input", &["types", "check", "cache", "resume", "shard"]),
     ("run", &["types", "check", "report", "input"]),
     (
         "bin",
         &[
-            "types", "check", "report", "shard", "cache", "resume", "input", "run",
+            "types", "check", "report", "shard", "cache", "resume", "baseline", "input", "run",
         ],
     ),
 ];

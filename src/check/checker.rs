@@ -277,6 +277,7 @@ impl Checker {
             source: row.source,
             headers: vec![None; self.options().capture.len()],
             origin: Origin::Run,
+            novelty: None,
         };
         match answer.reply {
             Reply::Response {

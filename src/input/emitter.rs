@@ -127,6 +127,7 @@ impl Emitter {
         };
         let resumed = self.resumed.take(key).map(|row| Outcome {
             origin: Origin::Resumed,
+            novelty: None,
             ..row
         });
         let known = resumed.or_else(cached);

@@ -346,6 +346,7 @@ mod tests {
             source: "list.txt:3".into(),
             headers: vec![Some("text/html".into()), None],
             origin: Origin::Run,
+            novelty: None,
         }
     }
 

@@ -6,7 +6,7 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use crate::types::{FailRule, Outcome, Tally};
+use crate::types::{FailRule, Novelty, Outcome, Tally};
 
 /// Rows listed in the table; the rest are counted.
 const LISTED: usize = 1000;
@@ -29,7 +29,7 @@ impl Markdown {
     }
 
     pub fn add(&mut self, outcome: &Outcome) {
-        self.tally.add(outcome.verdict);
+        self.tally.add_row(outcome);
         if !outcome.verdict.is_problem() {
             return;
         }
@@ -47,9 +47,17 @@ impl Markdown {
     fn render(&self) -> String {
         let total = self.tally.total();
         let failing = self.tally.failing(self.fail_rule);
+        let known = self.tally.known();
         let mut text = String::new();
         let headline = if failing == 0 {
             format!("## headcheck: all {total} links fine")
+        } else if known > 0 {
+            // With --baseline: what fails the run is what is new.
+            format!(
+                "## headcheck: {} new of {failing} failing links ({known} known from the \
+                 baseline), {total} links in all",
+                failing - known
+            )
         } else {
             format!("## headcheck: {failing} of {total} links failed")
         };
@@ -64,10 +72,20 @@ impl Markdown {
                 text,
                 "| result | status | URL | source | error |\n| --- | ---: | --- | --- | --- |"
             );
-            for row in &self.listed {
+            // New failures first (with --baseline), each group in report
+            // order.
+            let first = |row: &&Outcome| row.novelty != Some(Novelty::New);
+            let mut rows: Vec<&Outcome> = self.listed.iter().collect();
+            rows.sort_by_key(first);
+            for row in rows {
+                let mark = match row.novelty {
+                    Some(Novelty::New) => " (new)",
+                    Some(Novelty::Known) => " (known)",
+                    None => "",
+                };
                 let _ = writeln!(
                     text,
-                    "| {} | {} | {} | {} | {} |",
+                    "| {}{mark} | {} | {} | {} | {} |",
                     row.verdict,
                     row.status.map_or(String::new(), |s| s.to_string()),
                     cell(&row.url),
@@ -85,7 +103,7 @@ impl Markdown {
 
 /// Text made safe for a table cell: no line breaks, no column breaks, no
 /// markup or HTML from outside.
-fn cell(text: &str) -> String {
+pub fn cell(text: &str) -> String {
     let mut safe = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -142,6 +160,27 @@ mod tests {
         );
         assert!(text.contains("| error |  | http://c.test/ | docs/a.md:3 | timeout after 20s |"));
         assert!(!text.contains("http://a.test/"), "ok rows are not listed");
+    }
+
+    #[test]
+    fn with_a_baseline_new_failures_come_first_and_are_marked() {
+        let mut md = Markdown::new(FailRule::default());
+        let mut known = row("http://old.test/", Verdict::Broken, Some(404), "");
+        known.novelty = Some(Novelty::Known);
+        let mut new = row("http://new.test/", Verdict::Error, None, "dns");
+        new.novelty = Some(Novelty::New);
+        md.add(&known);
+        md.add(&new);
+        let text = md.render();
+        assert!(
+            text.starts_with(
+                "## headcheck: 1 new of 2 failing links (1 known from the baseline), 2 links in all"
+            ),
+            "{text}"
+        );
+        let new_at = text.find("| error (new) |").unwrap();
+        let known_at = text.find("| broken (known) |").unwrap();
+        assert!(new_at < known_at, "{text}");
     }
 
     #[test]

@@ -14,5 +14,7 @@ mod read;
 mod writer;
 mod xlsx;
 
+pub use csv::spreadsheet_safe;
+pub use markdown::cell as markdown_cell;
 pub use read::ReportFile;
 pub use writer::{Destination, Format, Report, ReportOptions, finish_all};

@@ -211,6 +211,7 @@ mod tests {
             source: Source::at("list.txt", index, None),
             headers: vec![Some("text/html".into()), None],
             origin: Origin::Resumed,
+            novelty: None,
         }
     }
 

@@ -23,7 +23,7 @@ pub use accept::Accept;
 pub use crawl::{Crawler, Fetched, Found, FoundLink, FoundPages, Page, site_of};
 pub use error::{Error, Result};
 pub use error_kind::ErrorKind;
-pub use outcome::{Method, Origin, Outcome};
+pub use outcome::{Method, Novelty, Origin, Outcome};
 pub use prehashed::{BuildPrehashed, Prehashed};
 pub use secret::{HIDDEN, hide_passwords, hide_passwords_in};
 pub use source::Source;

@@ -54,6 +54,16 @@ impl Origin {
     }
 }
 
+/// Whether a failing row failed in the `--baseline` report too. Not a
+/// column: it is this run's view of the row beside an earlier report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Novelty {
+    /// Not failing (in this way) in the baseline: fails the run.
+    New,
+    /// Failing in the baseline too: listed, but does not fail the run.
+    Known,
+}
+
 /// One report row: plain data, the same for every report format.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outcome {
@@ -87,6 +97,8 @@ pub struct Outcome {
     pub headers: Vec<Option<String>>,
     /// Where the row comes from. Not a column.
     pub origin: Origin,
+    /// With `--baseline`, for a row that fails: new or known. Not a column.
+    pub novelty: Option<Novelty>,
 }
 
 impl Outcome {
@@ -151,6 +163,7 @@ impl Outcome {
             source,
             headers: vec![None; captured],
             origin: Origin::Run,
+            novelty: None,
         }
     }
 }

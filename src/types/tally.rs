@@ -1,16 +1,39 @@
 //! Counts per result: the one tally behind the summary, the exit status,
 //! the Markdown report, the workbook and the progress bar.
 
+use super::outcome::{Novelty, Outcome};
 use super::verdict::{FailRule, Verdict};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Tally {
     counts: [u64; Verdict::ALL.len()],
+    /// Failing rows known from the `--baseline` report.
+    known: u64,
 }
 
 impl Tally {
     pub fn add(&mut self, verdict: Verdict) {
         self.counts[verdict.index()] += 1;
+    }
+
+    /// Counts a row: its verdict, and whether its failure is known from
+    /// the baseline.
+    pub fn add_row(&mut self, outcome: &Outcome) {
+        self.add(outcome.verdict);
+        if outcome.novelty == Some(Novelty::Known) {
+            self.known += 1;
+        }
+    }
+
+    /// Failing rows that the `--baseline` report has failing too.
+    pub fn known(&self) -> u64 {
+        self.known
+    }
+
+    /// The rows that fail the exit status under `rule`: the failing rows
+    /// that are not known from a baseline ([`FailRule::fails_the_run`]).
+    pub fn failing_the_run(&self, rule: FailRule) -> u64 {
+        self.failing(rule) - self.known
     }
 
     pub fn count(&self, verdict: Verdict) -> u64 {
@@ -54,5 +77,25 @@ mod tests {
         assert_eq!(tally.total(), 4);
         assert_eq!(tally.failing(FailRule::default()), 1);
         assert_eq!(tally.failing(FailRule { strict: true }), 2);
+    }
+
+    #[test]
+    fn a_known_failure_does_not_fail_the_run() {
+        let mut tally = Tally::default();
+        let mut row = Outcome::unchecked(
+            0,
+            "http://a.test/".into(),
+            "argv".into(),
+            Verdict::Broken,
+            String::new(),
+            0,
+        );
+        row.novelty = Some(Novelty::Known);
+        tally.add_row(&row);
+        row.novelty = Some(Novelty::New);
+        tally.add_row(&row);
+        assert_eq!(tally.failing(FailRule::default()), 2);
+        assert_eq!(tally.known(), 1);
+        assert_eq!(tally.failing_the_run(FailRule::default()), 1);
     }
 }

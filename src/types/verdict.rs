@@ -13,6 +13,7 @@
 use std::fmt;
 
 use super::accept::Accept;
+use super::outcome::{Novelty, Outcome};
 
 /// The `result` column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -98,12 +99,20 @@ pub struct FailRule {
 }
 
 impl FailRule {
+    /// Whether a result is a failure: the rows annotated, listed as failed
+    /// and compared with a baseline.
     pub fn fails(self, verdict: Verdict) -> bool {
         match verdict {
             Verdict::Broken | Verdict::Error | Verdict::Invalid => true,
             Verdict::Blocked => self.strict,
             Verdict::Ok | Verdict::Skipped => false,
         }
+    }
+
+    /// Whether a row fails the exit status: it fails, and the `--baseline`
+    /// report does not have it failing already.
+    pub fn fails_the_run(self, outcome: &Outcome) -> bool {
+        self.fails(outcome.verdict) && outcome.novelty != Some(Novelty::Known)
     }
 }
 

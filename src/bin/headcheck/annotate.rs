@@ -5,7 +5,9 @@
 //! request. They are written when the run ends, when every place is known.
 //! GitHub shows at most 10 annotations of a kind per step: the first place
 //! of each failing link goes first, in report order, then their other
-//! places; beyond 10, one `::notice` says how many more there are.
+//! places; beyond 10, one `::notice` says how many more there are. With
+//! `--baseline`, new failures are `::error`s titled "new", and failures
+//! known from the baseline are `::warning`s after them.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -13,7 +15,7 @@ use std::io::Write;
 use std::path::Path;
 
 use headcheck::run::Later;
-use headcheck::types::{FailRule, Outcome, Source};
+use headcheck::types::{FailRule, Novelty, Outcome, Source};
 
 /// Annotations of a kind that GitHub shows for one step.
 pub const SHOWN_PER_STEP: usize = 10;
@@ -41,6 +43,8 @@ struct Link {
     message: String,
     elsewhere: String,
     first: Source,
+    /// Failing in the `--baseline` report too: a warning, not an error.
+    known: bool,
 }
 
 impl Annotations {
@@ -62,9 +66,15 @@ impl Annotations {
             .url
             .split_once('#')
             .map_or(&*outcome.url, |(url, _)| url);
+        let title = match outcome.novelty {
+            None => format!("{} link", outcome.verdict),
+            Some(Novelty::New) => format!("new {} link", outcome.verdict),
+            Some(Novelty::Known) => format!("{} link (known from the baseline)", outcome.verdict),
+        };
         self.links.push(Link {
+            known: outcome.novelty == Some(Novelty::Known),
             key: outcome.key.clone(),
-            title: format!("{} link", outcome.verdict),
+            title,
             message: format!("{}: {detail}", outcome.url),
             elsewhere: format!("{url}: {detail}"),
             first: outcome.source.clone(),
@@ -87,8 +97,10 @@ impl Annotations {
         }
     }
 
-    /// The workflow commands: at most [`SHOWN_PER_STEP`] annotations, then
-    /// the count of the others.
+    /// The workflow commands: `::error`s for the links that fail the run,
+    /// then `::warning`s for those known from `--baseline` (each a kind of
+    /// its own, so known links never push a new one out), at most
+    /// [`SHOWN_PER_STEP`] of each, then the count of the others.
     fn lines(mut self) -> Vec<String> {
         let mut files = HashMap::new();
         let mut is_file = |name: &str| {
@@ -96,52 +108,58 @@ impl Annotations {
                 .entry(name.to_string())
                 .or_insert_with(|| Path::new(name).is_file())
         };
+        let links = std::mem::take(&mut self.links);
+        let (known, failing): (Vec<Link>, Vec<Link>) = links.into_iter().partition(|l| l.known);
         let mut shown = Vec::new();
-        let mut more = 0u64;
-        let mut place = |link: &Link, source: &Source, message: &str| {
-            let Some(line) = source.line() else {
-                return;
+        for (links, what) in [(failing, "failing links"), (known, "known failing links")] {
+            let mut kind = Vec::new();
+            let mut more = 0u64;
+            let mut place = |link: &Link, source: &Source, message: &str| {
+                let Some(line) = source.line() else {
+                    return;
+                };
+                if !is_file(source.name()) {
+                    return;
+                }
+                if kind.len() == SHOWN_PER_STEP {
+                    more += 1;
+                    return;
+                }
+                kind.push(annotation(
+                    link,
+                    message,
+                    source.name(),
+                    line,
+                    source.column(),
+                ));
             };
-            if !is_file(source.name()) {
-                return;
+            for link in &links {
+                place(link, &link.first, &link.message);
             }
-            if shown.len() == SHOWN_PER_STEP {
-                more += 1;
-                return;
+            let mut unkept = 0;
+            for link in &links {
+                let Some(later) = self.later.remove(&link.key) else {
+                    continue;
+                };
+                for source in &later.places {
+                    place(link, source, &link.elsewhere);
+                }
+                unkept += later.uncounted;
             }
-            shown.push(annotation(
-                link,
-                message,
-                source.name(),
-                line,
-                source.column(),
-            ));
-        };
-        for link in &self.links {
-            place(link, &link.first, &link.message);
-        }
-        let mut unkept = 0;
-        for link in &self.links {
-            let Some(later) = self.later.remove(&link.key) else {
-                continue;
-            };
-            for source in &later.places {
-                place(link, source, &link.elsewhere);
+            shown.append(&mut kind);
+            let more = more + unkept;
+            if more > 0 {
+                shown.push(format!(
+                    "::notice title={}::{}",
+                    property(&format!("more {what}")),
+                    data(&format!(
+                        "{more} more {} of {what} not annotated: GitHub shows \
+                         {SHOWN_PER_STEP} annotations of a kind per step (the report has a row \
+                         for every failing link)",
+                        if more == 1 { "place" } else { "places" }
+                    ))
+                ));
             }
-            unkept += later.uncounted;
-        }
-        let more = more + unkept;
-        if more > 0 {
-            shown.push(format!(
-                "::notice title={}::{}",
-                property("more failing links"),
-                data(&format!(
-                    "{more} more {} of failing links not annotated: GitHub shows \
-                     {SHOWN_PER_STEP} annotations of a kind per step (the report has a row \
-                     for every failing link)",
-                    if more == 1 { "place" } else { "places" }
-                ))
-            ));
         }
         shown
     }
@@ -150,7 +168,8 @@ impl Annotations {
 fn annotation(link: &Link, message: &str, file: &str, line: u64, column: Option<u32>) -> String {
     let column = column.map_or(String::new(), |column| format!(",col={column}"));
     format!(
-        "::error file={},line={line}{column},title={}::{}",
+        "::{} file={},line={line}{column},title={}::{}",
+        if link.known { "warning" } else { "error" },
         property(file),
         property(&link.title),
         data(message),

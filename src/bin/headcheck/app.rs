@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use clap::Parser;
+use headcheck::baseline::Baseline;
 use headcheck::cache::Cache;
 use headcheck::check::{CheckOptions, Checker, LimitOptions, Limits, connect_timeout_for};
 use headcheck::input::{
@@ -19,11 +20,12 @@ use headcheck::report::{self, Destination, Report, ReportOptions};
 use headcheck::resume::Resumed;
 use headcheck::run::{self, Later, Observer, RunEnd, RunOptions};
 use headcheck::shard::{self, Shard};
-use headcheck::types::{Origin, Outcome};
+use headcheck::types::{FailRule, Origin, Outcome, Tally};
 use reqwest::header::{HeaderMap, HeaderName};
 
 use crate::annotate::{self, Annotations};
 use crate::cli::{Args, Command};
+use crate::config;
 use crate::exit;
 use crate::open_files;
 use crate::progress::Progress;
@@ -31,18 +33,33 @@ use crate::same_file::same_file;
 use crate::summary::{Summary, plural, terminal_safe};
 
 pub fn main() -> i32 {
-    let args = match Args::try_parse() {
+    let argv = match config::with_settings(std::env::args_os().collect()) {
+        Ok(argv) => argv,
+        Err(err) => {
+            say(&format!(
+                "headcheck: {}\n",
+                terminal_safe(&format!("{err:#}"))
+            ));
+            return exit::USAGE;
+        }
+    };
+    let args = match Args::try_parse_from(argv) {
         Ok(args) => args,
         Err(err) => {
             let _ = err.print();
             return err.exit_code();
         }
     };
-    if let Some(Command::Merge(merge)) = &args.command {
-        return match crate::merge::run(merge) {
+    let subcommand = match &args.command {
+        Some(Command::Merge(merge)) => Some(("merge", crate::merge::run(merge))),
+        Some(Command::Diff(diff)) => Some(("diff", crate::diff::run(diff))),
+        None => None,
+    };
+    if let Some((name, result)) = subcommand {
+        return match result {
             Ok(code) => code,
             Err(err) => {
-                eprintln!("headcheck merge: {}", terminal_safe(&format!("{err:#}")));
+                eprintln!("headcheck {name}: {}", terminal_safe(&format!("{err:#}")));
                 exit::USAGE
             }
         };
@@ -88,6 +105,7 @@ fn worker_threads() -> usize {
 /// request, and every report is created before the input is read.
 async fn run(mut args: Args) -> anyhow::Result<i32> {
     let started = Instant::now();
+    args.exclude.extend(config::ignore_patterns()?);
     fit_open_files(&mut args);
     let inputs = inputs(&args)?;
     refuse_overwriting_inputs(&args, &inputs)?;
@@ -100,6 +118,8 @@ async fn run(mut args: Args) -> anyhow::Result<i32> {
     let resumed = resumed(&args, &columns)?;
     let kept = args.resume.is_some().then(|| resumed.kept());
     let cache = cache(&args, &columns)?;
+    // Read before the reports are created too: -o may be the baseline.
+    let baseline = baseline(&args)?;
     let reports = create_reports(&args, &columns)?;
     let total = progress_total(&args, &inputs, shard.is_some());
     let crawl = args.crawl.then(|| CrawlOptions {
@@ -128,6 +148,7 @@ async fn run(mut args: Args) -> anyhow::Result<i32> {
 
     let mut printer = Printer::new(&args, reports, cache, total);
     printer.kept = kept;
+    printer.baseline = baseline;
     printer.crawl = crawl.map(|crawl| crawl.tally);
     if let Some(tally) = &printer.crawl {
         printer.progress.crawling(Arc::clone(tally));
@@ -143,6 +164,28 @@ async fn run(mut args: Args) -> anyhow::Result<i32> {
     printer.progress.clear();
     save_cache(printer.cache.as_ref());
     conclude(&args, end, printer, started.elapsed())
+}
+
+/// The `--baseline` report's failures, read whole (it may be the report
+/// this run writes).
+fn baseline(args: &Args) -> anyhow::Result<Option<Baseline>> {
+    let Some(path) = &args.baseline else {
+        return Ok(None);
+    };
+    let baseline = Baseline::load(path, args.exit.fail_rule())
+        .with_context(|| format!("--baseline {}", path.display()))?;
+    Ok(Some(baseline))
+}
+
+/// The summary's line with `--baseline`: `2 new, 5 known, 1 fixed since the
+/// baseline`.
+fn baseline_summary(tally: &Tally, rule: FailRule, baseline: &Baseline) -> String {
+    format!(
+        "{} new, {} known, {} fixed since the baseline\n",
+        tally.failing_the_run(rule),
+        tally.known(),
+        baseline.fixed()
+    )
 }
 
 /// Lowers `-c` when the open-file limit, raised as far as it goes, cannot
@@ -426,6 +469,7 @@ fn conclude(args: &Args, end: RunEnd, printer: Printer, elapsed: Duration) -> an
         kept,
         annotations,
         crawl,
+        baseline,
         ..
     } = printer;
     if let Some(annotations) = annotations {
@@ -459,6 +503,13 @@ fn conclude(args: &Args, end: RunEnd, printer: Printer, elapsed: Duration) -> an
         }
         if let Some(crawl) = &crawl {
             say(&crawl_summary(crawl));
+        }
+        if let Some(baseline) = &baseline {
+            say(&baseline_summary(
+                &summary.tally,
+                args.exit.fail_rule(),
+                baseline,
+            ));
         }
         if let (Some(kept), Some(path)) = (kept, &args.resume) {
             let kept = kept.load(Ordering::Relaxed);
@@ -551,6 +602,8 @@ struct Printer {
     kept: Option<Arc<AtomicU64>>,
     /// `--crawl`: what it fetched and what its guards stopped.
     crawl: Option<Arc<CrawlTally>>,
+    /// `--baseline`: marks each failing row new or known.
+    baseline: Option<Baseline>,
 }
 
 impl Printer {
@@ -565,6 +618,7 @@ impl Printer {
             from_cache: 0,
             kept: None,
             crawl: None,
+            baseline: None,
         }
     }
 }
@@ -574,7 +628,10 @@ impl Observer for Printer {
         self.progress.finished(outcome.verdict, requested);
     }
 
-    fn emit(&mut self, outcome: Outcome) -> io::Result<()> {
+    fn emit(&mut self, mut outcome: Outcome) -> io::Result<()> {
+        if let Some(baseline) = &mut self.baseline {
+            baseline.mark(&mut outcome);
+        }
         self.summary.add(&outcome);
         if let Some(cache) = &mut self.cache {
             if outcome.origin == Origin::Cache {

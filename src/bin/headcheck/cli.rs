@@ -349,6 +349,27 @@ pub struct Args {
     #[arg(help_heading = "Output", short, long)]
     pub quiet: bool,
 
+    /// Read settings from this TOML file [default: headcheck.toml in the
+    /// current directory, when there is one].
+    ///
+    /// Keys are the long option names: per-host = 4, exclude =
+    /// ["^https://localhost"], accept = "200..=299,403", crawl = true. An
+    /// option given on the command line wins over the file. An unknown key
+    /// is an error. Patterns in .headcheckignore (else .lycheeignore) in the
+    /// current directory, one a line, are added to --exclude.
+    #[arg(help_heading = "Output", long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Fail only on what is newly broken since an earlier report.
+    ///
+    /// REPORT is the CSV or JSON Lines report of an earlier run (the main
+    /// branch's, say). A failing URL that failed there too (the same URL,
+    /// and the same error_kind where both reports have one; never the line)
+    /// is known: its row is kept, but it does not fail the exit status.
+    /// The summary says how many failures are new, known and fixed.
+    #[arg(help_heading = "Output", long, value_name = "REPORT")]
+    pub baseline: Option<PathBuf>,
+
     #[command(flatten)]
     pub exit: ExitFlags,
 }
@@ -388,6 +409,65 @@ pub enum Command {
     /// tie keep the order of the reports given. (A file named `merge` is
     /// read as ./merge.)
     Merge(MergeArgs),
+
+    /// What changed between two reports: links that broke, got fixed, or
+    /// changed status or final URL (see --help).
+    ///
+    /// OLD and NEW are CSV or JSON Lines reports (format by extension),
+    /// read by column name, so reports of other headcheck versions work.
+    /// A URL broke when it fails in NEW and did not fail in OLD in the
+    /// same way (the same error_kind, where both reports have one), as
+    /// --baseline judges; it is fixed when it failed in OLD and does not in
+    /// NEW. Rows come in NEW's order. Exit status 1 when any URL broke. (A
+    /// file named `diff` is read as ./diff.)
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// The earlier report.
+    #[arg(value_name = "OLD")]
+    pub old: PathBuf,
+
+    /// The later report.
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
+
+    /// Write the changes to PATH instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "PATH")]
+    pub output: Option<PathBuf>,
+
+    /// Format of the changes [default: from the output file's extension
+    /// (.csv, .jsonl, .md), else csv].
+    #[arg(long, value_enum)]
+    pub format: Option<DiffFormat>,
+
+    /// Print nothing but the changes.
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    #[command(flatten)]
+    pub exit: ExitFlags,
+}
+
+/// `headcheck diff --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Csv,
+    Jsonl,
+    Markdown,
+}
+
+impl DiffArgs {
+    /// `--format`, else the output file's extension, else CSV.
+    pub fn format(&self) -> DiffFormat {
+        self.format
+            .unwrap_or_else(|| match self.output.as_deref().map(Format::from_path) {
+                Some(Some(Format::Jsonl)) => DiffFormat::Jsonl,
+                Some(Some(Format::Markdown)) => DiffFormat::Markdown,
+                _ => DiffFormat::Csv,
+            })
+    }
 }
 
 #[derive(Debug, clap::Args)]

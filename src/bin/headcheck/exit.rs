@@ -11,10 +11,11 @@ pub const USAGE: i32 = 2;
 /// Ctrl-C or SIGTERM.
 pub const INTERRUPTED: i32 = 130;
 
-/// The exit status for the rows seen: [`FAILED`] when any row fails under
-/// `rule`, unless `no_fail`.
+/// The exit status for the rows seen: [`FAILED`] when any row fails the run
+/// under `rule` (a failure known from `--baseline` does not), unless
+/// `no_fail`.
 pub fn status(tally: &Tally, rule: FailRule, no_fail: bool) -> i32 {
-    if tally.failing(rule) > 0 && !no_fail {
+    if tally.failing_the_run(rule) > 0 && !no_fail {
         FAILED
     } else {
         OK

@@ -4,6 +4,8 @@
 mod annotate;
 mod app;
 mod cli;
+mod config;
+mod diff;
 mod exit;
 mod merge;
 mod open_files;

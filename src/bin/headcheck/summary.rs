@@ -27,7 +27,7 @@ struct Problem {
 
 impl Summary {
     pub fn add(&mut self, outcome: &Outcome) {
-        self.tally.add(outcome.verdict);
+        self.tally.add_row(outcome);
         if !outcome.verdict.is_problem() {
             return;
         }
