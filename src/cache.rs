@@ -15,7 +15,15 @@
 //!
 //! `url` is the normalised URL, `checked` the Unix time (seconds) of the
 //! request, `headers` the headers captured then (`null` for one that was
-//! absent). A line that cannot be read is ignored: the cache is only ever a
+//! absent).
+//!
+//! With `--fail-after`, the cache also counts the runs in a row in which a
+//! URL failed, and when the first of them was (a success ends the count):
+//!
+//! ```text
+//! {"url":"https://b.test/","failing":2,"since":1764000000}
+//! ```
+//! A line that cannot be read is ignored: the cache is only ever a
 //! shortcut. The file is replaced atomically (written beside it, then
 //! renamed), so a crash mid-write leaves the previous cache whole.
 
@@ -43,6 +51,15 @@ struct Entry {
     row: Outcome,
     /// Captured headers by lower-case name.
     headers: HashMap<String, Option<String>>,
+}
+
+/// A URL failing in runs in a row (`--fail-after`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Streak {
+    /// Runs in a row in which it failed, this one included.
+    pub runs: u32,
+    /// Unix time (seconds) of the first failure of the streak.
+    pub since: u64,
 }
 
 /// The report columns a cache entry keeps, converted as the report's JSON
@@ -97,6 +114,8 @@ pub struct Cache {
     /// Lines of the file that were not entries (not UTF-8, not JSON, not
     /// an entry), ignored.
     unreadable: usize,
+    /// Failing streaks by key, as this run leaves them.
+    streaks: HashMap<String, Streak>,
 }
 
 impl Cache {
@@ -116,6 +135,7 @@ impl Cache {
         let now = unix_now();
         let oldest = now.saturating_sub(max_age.as_secs());
         let mut entries = HashMap::new();
+        let mut streaks = HashMap::new();
         let mut unreadable = 0;
         match std::fs::File::open(path) {
             Ok(file) => {
@@ -129,7 +149,12 @@ impl Cache {
                 if format_known {
                     for line in lines {
                         let line = line.map_err(failed)?;
-                        let entry = std::str::from_utf8(&line).ok().and_then(parse_line);
+                        let text = std::str::from_utf8(&line).ok();
+                        if let Some((key, streak)) = text.and_then(parse_streak) {
+                            streaks.insert(key, streak);
+                            continue;
+                        }
+                        let entry = text.and_then(parse_line);
                         let Some((key, entry)) = entry else {
                             unreadable += usize::from(!line.trim_ascii().is_empty());
                             continue;
@@ -160,6 +185,7 @@ impl Cache {
             capture: capture.to_vec(),
             changes: HashMap::new(),
             unreadable,
+            streaks,
         })
     }
 
@@ -204,6 +230,29 @@ impl Cache {
         self.changes.insert(key, entry);
     }
 
+    /// Counts a row of this run that was checked now (or taken from the
+    /// cache) in its URL's failing streak: one more run when it `fails`, the
+    /// end of the streak when it does not. Returns the streak, if any.
+    /// Rows kept by `--resume` change nothing.
+    pub fn count_failure(&mut self, outcome: &Outcome, fails: bool) -> Option<Streak> {
+        if outcome.origin == Origin::Resumed {
+            return self.streaks.get(&outcome.key).copied();
+        }
+        if !fails {
+            self.streaks.remove(&outcome.key);
+            return None;
+        }
+        let streak = self
+            .streaks
+            .entry(outcome.key.clone())
+            .and_modify(|streak| streak.runs += 1)
+            .or_insert(Streak {
+                runs: 1,
+                since: unix_now(),
+            });
+        Some(*streak)
+    }
+
     /// Writes the cache: the fresh entries not checked again, and this
     /// run's ok results. Written to a temporary file beside `path`, then
     /// renamed over it.
@@ -230,6 +279,16 @@ impl Cache {
             all.sort_by(|a, b| a.0.cmp(b.0));
             for (key, entry) in all {
                 writeln!(out, "{}", line(key, entry))?;
+            }
+            let mut streaks: Vec<(&String, &Streak)> = self.streaks.iter().collect();
+            streaks.sort_by(|a, b| a.0.cmp(b.0));
+            for (key, streak) in streaks {
+                let line = serde_json::json!({
+                    "url": key,
+                    "failing": streak.runs,
+                    "since": streak.since,
+                });
+                writeln!(out, "{line}")?;
             }
             let file = out.into_inner().map_err(|e| e.into_error())?;
             file.sync_all()
@@ -272,6 +331,16 @@ fn line(key: &str, entry: &Entry) -> String {
         .collect();
     object.insert("headers".into(), Value::Object(headers));
     Value::Object(object).to_string()
+}
+
+/// A failing streak's line: `{"url":…,"failing":2,"since":…}`.
+fn parse_streak(line: &str) -> Option<(String, Streak)> {
+    let value: Value = serde_json::from_str(line).ok()?;
+    let object = value.as_object()?;
+    let runs = u32::try_from(object.get("failing")?.as_u64()?).ok()?;
+    let since = object.get("since")?.as_u64()?;
+    let key = object.get("url")?.as_str()?.to_string();
+    Some((key, Streak { runs, since }))
 }
 
 fn parse_line(line: &str) -> Option<(String, Entry)> {
@@ -397,6 +466,38 @@ mod tests {
         assert_eq!(entry["method"], "HEAD");
         let leftovers = std::fs::read_dir(dir.path()).unwrap().count();
         assert_eq!(leftovers, 1, "no temporary file is left behind");
+    }
+
+    #[test]
+    fn failing_streaks_count_runs_in_a_row_and_a_success_ends_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cache.jsonl");
+        let day = Duration::from_secs(86_400);
+        let load = || Cache::load(&path, day, &Accept::default(), &[]).unwrap();
+        let mut broken = ok_row("http://b.test/", 1);
+        broken.verdict = Verdict::Broken;
+        let mut cache = load();
+        let first = cache.count_failure(&broken, true).unwrap();
+        assert_eq!(first.runs, 1);
+        cache.save().unwrap();
+        let mut cache = load();
+        let second = cache.count_failure(&broken, true).unwrap();
+        assert_eq!(second, Streak { runs: 2, ..first });
+        // A row kept by --resume is not a run of its own.
+        let mut resumed = broken.clone();
+        resumed.origin = Origin::Resumed;
+        assert_eq!(cache.count_failure(&resumed, true), Some(second));
+        cache.save().unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(r#""failing":2"#), "{text}");
+        let mut cache = load();
+        assert_eq!(
+            cache.count_failure(&ok_row("http://b.test/", 1), false),
+            None
+        );
+        cache.save().unwrap();
+        let mut cache = load();
+        assert_eq!(cache.count_failure(&broken, true).unwrap().runs, 1);
     }
 
     #[test]

@@ -251,3 +251,40 @@ fn diff_says_what_broke_got_fixed_or_changed_and_fails_on_what_broke() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("0 broke, 0 fixed, 0 changed"), "{stderr}");
 }
+
+#[test]
+fn fail_after_counts_a_url_only_after_n_failing_runs_in_a_row() {
+    let fixed = Arc::new(AtomicBool::new(false));
+    let server = server(fixed.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache.jsonl");
+    let cache = cache.to_str().unwrap();
+    let flaky = server.url("/fixed");
+    let args = ["--cache", cache, "--fail-after", "2", &flaky];
+    // The first failure: the row says so, the run does not fail.
+    let (csv, stderr, code) = run(&args);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(csv.get(0, "result"), "broken");
+    assert!(
+        stderr.contains(&format!(
+            "1 failing URL not counted yet (--fail-after 2):\n  {flaky}  failing in 1 of 2 runs, since "
+        )),
+        "{stderr}"
+    );
+    // The second in a row fails the run.
+    let (_, stderr, code) = run(&args);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(!stderr.contains("not counted yet"), "{stderr}");
+    let kept = std::fs::read_to_string(cache).unwrap();
+    assert!(kept.contains("\"failing\":2"), "{kept}");
+    // A success ends the count (the cache keeps the ok result instead).
+    fixed.store(true, Ordering::SeqCst);
+    let (_, stderr, code) = run(&args);
+    assert_eq!(code, 0, "{stderr}");
+    let kept = std::fs::read_to_string(cache).unwrap();
+    assert!(!kept.contains("\"failing\""), "{kept}");
+
+    let (_, stderr, code) = run(&["--fail-after", "2", &flaky]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--cache"), "{stderr}");
+}

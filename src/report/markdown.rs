@@ -72,15 +72,16 @@ impl Markdown {
                 text,
                 "| result | status | URL | source | error |\n| --- | ---: | --- | --- | --- |"
             );
-            // New failures first (with --baseline), each group in report
-            // order.
-            let first = |row: &&Outcome| row.novelty != Some(Novelty::New);
+            // The failures that fail the run first (with --baseline or
+            // --fail-after, some do not), each group in report order.
+            let first = |row: &&Outcome| !self.fail_rule.fails_the_run(row);
             let mut rows: Vec<&Outcome> = self.listed.iter().collect();
             rows.sort_by_key(first);
             for row in rows {
                 let mark = match row.novelty {
                     Some(Novelty::New) => " (new)",
                     Some(Novelty::Known) => " (known)",
+                    Some(Novelty::Pending) => " (not counted yet)",
                     None => "",
                 };
                 let _ = writeln!(

@@ -54,14 +54,19 @@ impl Origin {
     }
 }
 
-/// Whether a failing row failed in the `--baseline` report too. Not a
-/// column: it is this run's view of the row beside an earlier report.
+/// How a failing row stands beside earlier runs: against the
+/// `--baseline` report, and in the cache's count of `--fail-after`. Not a
+/// column: the row says what happened in this run; this says whether it
+/// fails the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Novelty {
     /// Not failing (in this way) in the baseline: fails the run.
     New,
     /// Failing in the baseline too: listed, but does not fail the run.
     Known,
+    /// Failing in fewer runs in a row than `--fail-after` asks: listed,
+    /// but does not fail the run yet.
+    Pending,
 }
 
 /// One report row: plain data, the same for every report format.
@@ -97,7 +102,8 @@ pub struct Outcome {
     pub headers: Vec<Option<String>>,
     /// Where the row comes from. Not a column.
     pub origin: Origin,
-    /// With `--baseline`, for a row that fails: new or known. Not a column.
+    /// With `--baseline` or `--fail-after`, for a row that fails: whether
+    /// it fails the run. Not a column.
     pub novelty: Option<Novelty>,
 }
 

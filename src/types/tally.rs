@@ -9,6 +9,8 @@ pub struct Tally {
     counts: [u64; Verdict::ALL.len()],
     /// Failing rows known from the `--baseline` report.
     known: u64,
+    /// Failing rows not counted yet by `--fail-after`.
+    pending: u64,
 }
 
 impl Tally {
@@ -20,9 +22,16 @@ impl Tally {
     /// the baseline.
     pub fn add_row(&mut self, outcome: &Outcome) {
         self.add(outcome.verdict);
-        if outcome.novelty == Some(Novelty::Known) {
-            self.known += 1;
+        match outcome.novelty {
+            Some(Novelty::Known) => self.known += 1,
+            Some(Novelty::Pending) => self.pending += 1,
+            Some(Novelty::New) | None => {}
         }
+    }
+
+    /// Failing rows that `--fail-after` does not count yet.
+    pub fn pending(&self) -> u64 {
+        self.pending
     }
 
     /// Failing rows that the `--baseline` report has failing too.
@@ -31,9 +40,10 @@ impl Tally {
     }
 
     /// The rows that fail the exit status under `rule`: the failing rows
-    /// that are not known from a baseline ([`FailRule::fails_the_run`]).
+    /// that are neither known from a baseline nor pending
+    /// ([`FailRule::fails_the_run`]).
     pub fn failing_the_run(&self, rule: FailRule) -> u64 {
-        self.failing(rule) - self.known
+        self.failing(rule) - self.known - self.pending
     }
 
     pub fn count(&self, verdict: Verdict) -> u64 {

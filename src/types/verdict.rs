@@ -109,10 +109,11 @@ impl FailRule {
         }
     }
 
-    /// Whether a row fails the exit status: it fails, and the `--baseline`
-    /// report does not have it failing already.
+    /// Whether a row fails the exit status: it fails, the `--baseline`
+    /// report does not have it failing already, and `--fail-after` counts
+    /// it.
     pub fn fails_the_run(self, outcome: &Outcome) -> bool {
-        self.fails(outcome.verdict) && outcome.novelty != Some(Novelty::Known)
+        self.fails(outcome.verdict) && matches!(outcome.novelty, None | Some(Novelty::New))
     }
 }
 

@@ -7,7 +7,8 @@
 //! of each failing link goes first, in report order, then their other
 //! places; beyond 10, one `::notice` says how many more there are. With
 //! `--baseline`, new failures are `::error`s titled "new", and failures
-//! known from the baseline are `::warning`s after them.
+//! that do not fail the run (known from the baseline, or not counted yet by
+//! `--fail-after`) are `::warning`s after them.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -43,7 +44,8 @@ struct Link {
     message: String,
     elsewhere: String,
     first: Source,
-    /// Failing in the `--baseline` report too: a warning, not an error.
+    /// Does not fail the run (known from the `--baseline` report, or not
+    /// counted yet by `--fail-after`): a warning, not an error.
     known: bool,
 }
 
@@ -70,9 +72,12 @@ impl Annotations {
             None => format!("{} link", outcome.verdict),
             Some(Novelty::New) => format!("new {} link", outcome.verdict),
             Some(Novelty::Known) => format!("{} link (known from the baseline)", outcome.verdict),
+            Some(Novelty::Pending) => {
+                format!("{} link (not counted yet: --fail-after)", outcome.verdict)
+            }
         };
         self.links.push(Link {
-            known: outcome.novelty == Some(Novelty::Known),
+            known: !self.rule.fails_the_run(outcome),
             key: outcome.key.clone(),
             title,
             message: format!("{}: {detail}", outcome.url),

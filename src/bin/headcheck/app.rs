@@ -5,12 +5,12 @@ use std::io::{self, IsTerminal};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
 use clap::Parser;
 use headcheck::baseline::Baseline;
-use headcheck::cache::Cache;
+use headcheck::cache::{Cache, Streak};
 use headcheck::check::{CheckOptions, Checker, LimitOptions, Limits, connect_timeout_for};
 use headcheck::input::{
     self, Caps, CrawlOptions, CrawlTally, DocumentOptions, Fetcher, Filter, Input,
@@ -20,7 +20,7 @@ use headcheck::report::{self, Destination, Report, ReportOptions};
 use headcheck::resume::Resumed;
 use headcheck::run::{self, Later, Observer, RunEnd, RunOptions};
 use headcheck::shard::{self, Shard};
-use headcheck::types::{FailRule, Origin, Outcome, Tally};
+use headcheck::types::{FailRule, Novelty, Origin, Outcome, Tally};
 use reqwest::header::{HeaderMap, HeaderName};
 
 use crate::annotate::{self, Annotations};
@@ -30,7 +30,7 @@ use crate::exit;
 use crate::open_files;
 use crate::progress::Progress;
 use crate::same_file::same_file;
-use crate::summary::{Summary, plural, terminal_safe};
+use crate::summary::{LISTED, Summary, plural, terminal_safe};
 
 pub fn main() -> i32 {
     let argv = match config::with_settings(std::env::args_os().collect()) {
@@ -186,6 +186,29 @@ fn baseline_summary(tally: &Tally, rule: FailRule, baseline: &Baseline) -> Strin
         tally.known(),
         baseline.fixed()
     )
+}
+
+/// The summary's lines with `--fail-after`: the URLs failing but not
+/// counted yet, the first [`LISTED`] of them.
+fn pending_summary(pending: &[(String, Streak)], needed: u32) -> String {
+    let count = pending.len();
+    let mut text = format!(
+        "{count} failing {} not counted yet (--fail-after {needed}):\n",
+        plural(count, "URL", "URLs")
+    );
+    for (url, streak) in pending.iter().take(LISTED) {
+        let since = UNIX_EPOCH + Duration::from_secs(streak.since);
+        text += &format!(
+            "  {}  failing in {} of {needed} runs, since {}\n",
+            terminal_safe(url),
+            streak.runs,
+            httpdate::fmt_http_date(since)
+        );
+    }
+    if count > LISTED {
+        text += &format!("  … and {} more\n", count - LISTED);
+    }
+    text
 }
 
 /// Lowers `-c` when the open-file limit, raised as far as it goes, cannot
@@ -470,6 +493,7 @@ fn conclude(args: &Args, end: RunEnd, printer: Printer, elapsed: Duration) -> an
         annotations,
         crawl,
         baseline,
+        pending,
         ..
     } = printer;
     if let Some(annotations) = annotations {
@@ -503,6 +527,11 @@ fn conclude(args: &Args, end: RunEnd, printer: Printer, elapsed: Duration) -> an
         }
         if let Some(crawl) = &crawl {
             say(&crawl_summary(crawl));
+        }
+        if let Some(needed) = args.fail_after
+            && !pending.is_empty()
+        {
+            say(&pending_summary(&pending, needed));
         }
         if let Some(baseline) = &baseline {
             say(&baseline_summary(
@@ -604,6 +633,11 @@ struct Printer {
     crawl: Option<Arc<CrawlTally>>,
     /// `--baseline`: marks each failing row new or known.
     baseline: Option<Baseline>,
+    /// `--fail-after N`: the runs in a row a URL must fail in to fail the
+    /// run, and the URLs failing but not counted yet, with their streaks.
+    fail_after: Option<u32>,
+    pending: Vec<(String, Streak)>,
+    rule: FailRule,
 }
 
 impl Printer {
@@ -619,6 +653,9 @@ impl Printer {
             kept: None,
             crawl: None,
             baseline: None,
+            fail_after: args.fail_after,
+            pending: Vec::new(),
+            rule: args.exit.fail_rule(),
         }
     }
 }
@@ -632,13 +669,23 @@ impl Observer for Printer {
         if let Some(baseline) = &mut self.baseline {
             baseline.mark(&mut outcome);
         }
-        self.summary.add(&outcome);
         if let Some(cache) = &mut self.cache {
             if outcome.origin == Origin::Cache {
                 self.from_cache += 1;
             }
             cache.record(&outcome);
+            if let Some(needed) = self.fail_after {
+                let streak = cache.count_failure(&outcome, self.rule.fails(outcome.verdict));
+                if let Some(streak) = streak
+                    && streak.runs < needed
+                    && self.rule.fails_the_run(&outcome)
+                {
+                    outcome.novelty = Some(Novelty::Pending);
+                    self.pending.push((outcome.url.clone(), streak));
+                }
+            }
         }
+        self.summary.add(&outcome);
         if let Some(annotations) = &mut self.annotations {
             annotations.row(&outcome);
         }

@@ -370,6 +370,19 @@ pub struct Args {
     #[arg(help_heading = "Output", long, value_name = "REPORT")]
     pub baseline: Option<PathBuf>,
 
+    /// Fail on a URL only once it has failed in N runs in a row (needs
+    /// --cache, which keeps the count and when the first failure was; a
+    /// success resets it). Its row still says what happened in this run;
+    /// the summary names the URLs failing but not counted yet.
+    #[arg(
+        help_heading = "Output",
+        long,
+        value_name = "N",
+        requires = "cache",
+        value_parser = clap::value_parser!(u32).range(1..)
+    )]
+    pub fail_after: Option<u32>,
+
     #[command(flatten)]
     pub exit: ExitFlags,
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use headcheck::types::{Outcome, Tally, Verdict, hide_passwords};
 
 /// Problem rows listed in the summary.
-const LISTED: usize = 20;
+pub const LISTED: usize = 20;
 
 /// Counts per result, and the first problems, as rows are written.
 #[derive(Debug, Default)]
