@@ -74,7 +74,7 @@ impl Markdown {
             );
             // The failures that fail the run first (with --baseline or
             // --fail-after, some do not), each group in report order.
-            let first = |row: &&Outcome| !self.fail_rule.fails_the_run(row);
+            let first = |row: &&Outcome| !self.fail_rule.fails_the_run(row.verdict, row.novelty);
             let mut rows: Vec<&Outcome> = self.listed.iter().collect();
             rows.sort_by_key(first);
             for row in rows {

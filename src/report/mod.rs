@@ -11,6 +11,7 @@ pub mod json;
 mod junit;
 mod markdown;
 mod read;
+pub mod sarif;
 mod writer;
 mod xlsx;
 

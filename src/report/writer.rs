@@ -10,8 +10,9 @@ use super::csv::CsvReport;
 use super::json::{JsonLinesReport, JsonReport};
 use super::junit::Junit;
 use super::markdown::Markdown;
+use super::sarif::{LeftOut, Sarif};
 use super::xlsx::Xlsx;
-use crate::types::{FailRule, Outcome};
+use crate::types::{FailRule, Outcome, Source};
 
 /// `--format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +26,8 @@ pub enum Format {
     Junit,
     /// An Excel workbook (to a file only).
     Xlsx,
+    /// SARIF 2.1.0 for GitHub code scanning.
+    Sarif,
 }
 
 impl Format {
@@ -38,6 +41,7 @@ impl Format {
             "md" | "markdown" => Some(Format::Markdown),
             "xml" => Some(Format::Junit),
             "xlsx" => Some(Format::Xlsx),
+            "sarif" => Some(Format::Sarif),
             _ => None,
         }
     }
@@ -57,6 +61,9 @@ pub struct ReportOptions {
     pub bom: bool,
     /// Which rows fail the run, for the reports that say so.
     pub fail_rule: FailRule,
+    /// Whether the run compares with a `--baseline` (SARIF says each
+    /// result's state).
+    pub baseline: bool,
 }
 
 /// One report being written.
@@ -75,6 +82,8 @@ enum Sink {
     /// Rows go to a temporary file as they come; the workbook is put
     /// together at the end.
     Xlsx(Box<Xlsx>),
+    /// Written at the end, when every place of a failing link is known.
+    Sarif(Box<dyn Write + Send>, Box<Sarif>),
 }
 
 impl Report {
@@ -109,6 +118,10 @@ impl Report {
                 };
                 Sink::Xlsx(Box::new(Xlsx::create(path.clone(), captured)?))
             }
+            Format::Sarif => Sink::Sarif(
+                open(destination)?,
+                Box::new(Sarif::new(options.fail_rule, options.baseline)),
+            ),
         };
         let mut report = Report { sink };
         report.flush()?;
@@ -129,6 +142,28 @@ impl Report {
                 Ok(())
             }
             Sink::Xlsx(xlsx) => xlsx.add(outcome),
+            Sink::Sarif(_, sarif) => {
+                sarif.add(outcome);
+                Ok(())
+            }
+        }
+    }
+
+    /// More places of the problem row with `key` (the run's
+    /// [`Observer::again`](crate::run) hands them on); `uncounted` more
+    /// were not kept. Only SARIF lists places.
+    pub fn again(&mut self, key: &str, places: &[Source], uncounted: u64) {
+        if let Sink::Sarif(_, sarif) = &mut self.sink {
+            sarif.again(key, places, uncounted);
+        }
+    }
+
+    /// For a finished SARIF report, the places of failing links it left
+    /// out.
+    pub fn left_out(&self) -> Option<LeftOut> {
+        match &self.sink {
+            Sink::Sarif(_, sarif) => Some(sarif.left_out()),
+            _ => None,
         }
     }
 
@@ -137,7 +172,7 @@ impl Report {
             Sink::Csv(csv) => csv.flush(),
             Sink::Json(json) => json.flush(),
             Sink::Jsonl(jsonl) => jsonl.flush(),
-            Sink::Markdown(out, _) | Sink::Junit(out, _) => out.flush(),
+            Sink::Markdown(out, _) | Sink::Junit(out, _) | Sink::Sarif(out, _) => out.flush(),
             // Each finished row is in the temporary file already; the
             // workbook exists only once finished.
             Sink::Xlsx(_) => Ok(()),
@@ -152,6 +187,7 @@ impl Report {
             Sink::Markdown(out, markdown) => markdown.finish(out)?,
             Sink::Junit(out, junit) => junit.finish(out)?,
             Sink::Xlsx(xlsx) => xlsx.finish()?,
+            Sink::Sarif(out, sarif) => sarif.finish(out)?,
             Sink::Csv(_) | Sink::Jsonl(_) => {}
         }
         self.flush()

@@ -105,6 +105,35 @@ impl ErrorKind {
         }
     }
 
+    /// What the kind means, in a sentence (SARIF rules, the README).
+    pub fn describe(self) -> &'static str {
+        match self {
+            ErrorKind::Dns => "The host name does not resolve.",
+            ErrorKind::Refused => "The connection was refused, or the network is unreachable.",
+            ErrorKind::ConnectTimeout => "No connection within the connect timeout.",
+            ErrorKind::Tls => "The TLS handshake or the certificate failed.",
+            ErrorKind::Timeout => "Connected, but no answer within the timeout.",
+            ErrorKind::Reset => "The connection was reset or aborted.",
+            ErrorKind::Closed => "The server closed the connection before answering.",
+            ErrorKind::Malformed => "The answer was not well-formed HTTP.",
+            ErrorKind::Http => "The HTTP exchange failed.",
+            ErrorKind::RedirectLoop => "A redirect led back to a URL already visited.",
+            ErrorKind::TooManyRedirects => "More redirects than --max-redirects allows.",
+            ErrorKind::BadRedirect => {
+                "A redirect that cannot be followed: to another scheme, or to an invalid URL."
+            }
+            ErrorKind::Status => "The server answered with a status that is not accepted.",
+            ErrorKind::BotWall => "A bot wall or challenge answered instead of the page.",
+            ErrorKind::RateLimited => "Still rate limited (429) after every retry.",
+            ErrorKind::Invalid => "The link is not a URL that can be checked.",
+            ErrorKind::MissingFile => "The local file the link names is not there.",
+            ErrorKind::Fragment => "The #fragment names no id or anchor in its page.",
+            ErrorKind::Unreadable => "An input could not be read.",
+            ErrorKind::Internal => "A bug in headcheck: the check failed unexpectedly.",
+            ErrorKind::Other => "A failure of no known kind.",
+        }
+    }
+
     /// The kind a report's word names (a report read back).
     pub fn from_word(word: &str) -> Option<ErrorKind> {
         ErrorKind::ALL

@@ -4,7 +4,7 @@
 use super::error_kind::ErrorKind;
 use super::secret::hide_passwords_in;
 use super::source::Source;
-use super::verdict::Verdict;
+use super::verdict::{Novelty, Verdict};
 
 /// Which request's answer a row reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,21 +52,6 @@ impl Origin {
             .into_iter()
             .find(|origin| origin.as_str() == word)
     }
-}
-
-/// How a failing row stands beside earlier runs: against the
-/// `--baseline` report, and in the cache's count of `--fail-after`. Not a
-/// column: the row says what happened in this run; this says whether it
-/// fails the run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Novelty {
-    /// Not failing (in this way) in the baseline: fails the run.
-    New,
-    /// Failing in the baseline too: listed, but does not fail the run.
-    Known,
-    /// Failing in fewer runs in a row than `--fail-after` asks: listed,
-    /// but does not fail the run yet.
-    Pending,
 }
 
 /// One report row: plain data, the same for every report format.

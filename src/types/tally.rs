@@ -1,8 +1,8 @@
 //! Counts per result: the one tally behind the summary, the exit status,
 //! the Markdown report, the workbook and the progress bar.
 
-use super::outcome::{Novelty, Outcome};
-use super::verdict::{FailRule, Verdict};
+use super::outcome::Outcome;
+use super::verdict::{FailRule, Novelty, Verdict};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Tally {

@@ -13,7 +13,6 @@
 use std::fmt;
 
 use super::accept::Accept;
-use super::outcome::{Novelty, Outcome};
 
 /// The `result` column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -89,6 +88,21 @@ impl Verdict {
     }
 }
 
+/// How a failing row stands beside earlier runs: against the
+/// `--baseline` report, and in the cache's count of `--fail-after`. Not a
+/// column: the row says what happened in this run; this says whether it
+/// fails the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Novelty {
+    /// Not failing (in this way) in the baseline: fails the run.
+    New,
+    /// Failing in the baseline too: listed, but does not fail the run.
+    Known,
+    /// Failing in fewer runs in a row than `--fail-after` asks: listed,
+    /// but does not fail the run yet.
+    Pending,
+}
+
 /// Which results fail a run: broken, error and invalid always, blocked too
 /// with `--strict`. The exit status, the summary and every report that says
 /// "failed" ask this rule.
@@ -112,8 +126,8 @@ impl FailRule {
     /// Whether a row fails the exit status: it fails, the `--baseline`
     /// report does not have it failing already, and `--fail-after` counts
     /// it.
-    pub fn fails_the_run(self, outcome: &Outcome) -> bool {
-        self.fails(outcome.verdict) && matches!(outcome.novelty, None | Some(Novelty::New))
+    pub fn fails_the_run(self, verdict: Verdict, novelty: Option<Novelty>) -> bool {
+        self.fails(verdict) && matches!(novelty, None | Some(Novelty::New))
     }
 }
 

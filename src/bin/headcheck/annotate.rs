@@ -77,7 +77,7 @@ impl Annotations {
             }
         };
         self.links.push(Link {
-            known: !self.rule.fails_the_run(outcome),
+            known: !self.rule.fails_the_run(outcome.verdict, outcome.novelty),
             key: outcome.key.clone(),
             title,
             message: format!("{}: {detail}", outcome.url),

@@ -16,6 +16,7 @@ use headcheck::input::{
     self, Caps, CrawlOptions, CrawlTally, DocumentOptions, Fetcher, Filter, Input,
     MAX_QUERIES_PER_PATH, ReaderOptions, SitemapOptions,
 };
+use headcheck::report::sarif::{LeftOut, MAX_RESULTS};
 use headcheck::report::{self, Destination, Report, ReportOptions};
 use headcheck::resume::Resumed;
 use headcheck::run::{self, Later, Observer, RunEnd, RunOptions};
@@ -185,6 +186,39 @@ fn baseline_summary(tally: &Tally, rule: FailRule, baseline: &Baseline) -> Strin
         tally.failing_the_run(rule),
         tally.known(),
         baseline.fixed()
+    )
+}
+
+/// The summary's line for a SARIF report that left places out, if it did:
+/// `SARIF: 3 places on web pages left out (…)`.
+fn sarif_summary(left_out: LeftOut) -> String {
+    let mut parts = Vec::new();
+    let places = |n: u64| plural(n, "place", "places");
+    if left_out.on_web_pages > 0 {
+        let n = left_out.on_web_pages;
+        parts.push(format!("{n} {} on web pages", places(n)));
+    }
+    if left_out.not_in_a_file > 0 {
+        let n = left_out.not_in_a_file;
+        parts.push(format!("{n} {} in no file of the repository", places(n)));
+    }
+    if left_out.past_the_cap > 0 {
+        let n = left_out.past_the_cap;
+        parts.push(format!(
+            "{n} {} past GitHub's {MAX_RESULTS} results",
+            places(n)
+        ));
+    }
+    if left_out.not_kept > 0 {
+        let n = left_out.not_kept;
+        parts.push(format!("{n} {} beyond those kept per link", places(n)));
+    }
+    if parts.is_empty() {
+        return String::new();
+    }
+    format!(
+        "SARIF: {} of failing links left out (a location is a file of the repository)\n",
+        parts.join(", ")
     )
 }
 
@@ -375,6 +409,7 @@ fn create_reports(args: &Args, columns: &[String]) -> anyhow::Result<Vec<Report>
     let options = ReportOptions {
         bom: args.reports.bom,
         fail_rule: args.exit.fail_rule(),
+        baseline: args.baseline.is_some(),
     };
     let mut reports = Vec::new();
     for (destination, format) in args.reports.destinations() {
@@ -520,6 +555,9 @@ fn conclude(args: &Args, end: RunEnd, printer: Printer, elapsed: Duration) -> an
     report::finish_all(&mut reports).context("cannot write the report")?;
     if !args.quiet {
         say(&summary.render(Some(elapsed), interrupted));
+        for left_out in reports.iter().filter_map(Report::left_out) {
+            say(&sarif_summary(left_out));
+        }
         if from_cache > 0 {
             say(&format!(
                 "{from_cache} ok results reused from the cache (--cache)\n"
@@ -678,7 +716,7 @@ impl Observer for Printer {
                 let streak = cache.count_failure(&outcome, self.rule.fails(outcome.verdict));
                 if let Some(streak) = streak
                     && streak.runs < needed
-                    && self.rule.fails_the_run(&outcome)
+                    && self.rule.fails_the_run(outcome.verdict, outcome.novelty)
                 {
                     outcome.novelty = Some(Novelty::Pending);
                     self.pending.push((outcome.url.clone(), streak));
@@ -696,6 +734,9 @@ impl Observer for Printer {
     }
 
     fn again(&mut self, key: &str, later: Later) {
+        for report in &mut self.reports {
+            report.again(key, &later.places, later.uncounted);
+        }
         if let Some(annotations) = &mut self.annotations {
             annotations.again(key, later);
         }

@@ -245,7 +245,7 @@ pub struct Args {
     pub user_agent: String,
 
     /// Accept invalid TLS certificates (self-signed, expired, wrong name).
-    #[arg(help_heading = "Request", short = 'k', long)]
+    #[arg(help_heading = "Request", hide_short_help = true, short = 'k', long)]
     pub insecure: bool,
 
     /// Connect to ADDR for HOST, like curl: --resolve docs.test:443:127.0.0.1.
@@ -357,7 +357,12 @@ pub struct Args {
     /// option given on the command line wins over the file. An unknown key
     /// is an error. Patterns in .headcheckignore (else .lycheeignore) in the
     /// current directory, one a line, are added to --exclude.
-    #[arg(help_heading = "Output", long, value_name = "PATH")]
+    #[arg(
+        help_heading = "Output",
+        hide_short_help = true,
+        long,
+        value_name = "PATH"
+    )]
     pub config: Option<PathBuf>,
 
     /// Fail only on what is newly broken since an earlier report.
@@ -376,6 +381,7 @@ pub struct Args {
     /// the summary names the URLs failing but not counted yet.
     #[arg(
         help_heading = "Output",
+        hide_short_help = true,
         long,
         value_name = "N",
         requires = "cache",
@@ -423,9 +429,9 @@ pub enum Command {
     /// read as ./merge.)
     Merge(MergeArgs),
 
-    /// What changed between two reports: links that broke, got fixed, or
-    /// changed status or final URL (see --help).
+    /// What broke, got fixed or changed between two reports (see --help).
     ///
+    /// The links that broke, got fixed, or changed status or final URL.
     /// OLD and NEW are CSV or JSON Lines reports (format by extension),
     /// read by column name, so reports of other headcheck versions work.
     /// A URL broke when it fails in NEW and did not fail in OLD in the
@@ -518,8 +524,8 @@ pub struct ReportFlags {
     pub outputs: Vec<PathBuf>,
 
     /// Report format [default: from the output file's extension (.csv,
-    /// .json, .jsonl, .md, .xml for JUnit, .xlsx), else csv]. xlsx needs
-    /// a file (-o).
+    /// .json, .jsonl, .md, .xml for JUnit, .xlsx, .sarif), else csv]. xlsx
+    /// needs a file (-o).
     #[arg(help_heading = "Reports", hide_short_help = true, long, value_enum)]
     pub format: Option<FormatArg>,
 
@@ -563,7 +569,7 @@ pub struct ExitFlags {
     pub no_fail: bool,
 
     /// Exit 1 for blocked URLs too.
-    #[arg(help_heading = "Output", long)]
+    #[arg(help_heading = "Output", hide_short_help = true, long)]
     pub strict: bool,
 }
 
@@ -609,6 +615,9 @@ pub enum FormatArg {
     Junit,
     /// An Excel workbook (to a file only).
     Xlsx,
+    /// SARIF 2.1.0 for GitHub code scanning: one result per place a failing
+    /// link appears in a file.
+    Sarif,
 }
 
 impl From<FormatArg> for Format {
@@ -620,6 +629,7 @@ impl From<FormatArg> for Format {
             FormatArg::Markdown => Format::Markdown,
             FormatArg::Junit => Format::Junit,
             FormatArg::Xlsx => Format::Xlsx,
+            FormatArg::Sarif => Format::Sarif,
         }
     }
 }

@@ -73,6 +73,7 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<i32> {
     let options = ReportOptions {
         bom: args.reports.bom,
         fail_rule: args.exit.fail_rule(),
+        baseline: false,
     };
     let mut reports = Vec::new();
     for (destination, format) in args.reports.destinations() {
