@@ -382,3 +382,46 @@ fn broken_links_in_documents_are_annotated_on_github() {
     );
     assert!(!stderr.contains("line=1"), "{stderr}");
 }
+
+#[test]
+fn extraction_fixes_seen_on_real_documentation_sets() {
+    let server = pages();
+    let dir = tree(
+        &server,
+        &[
+            (
+                "docs/page.md",
+                "# Page\n\n\
+                 [site]({{site.baseurl}}/guide) and <a href=\"{% link _posts/a.md %}\">post</a>\n\
+                 <a href='{{< ref \"other.md\" >}}'>ref</a>\n\
+                 [up](/../../guide.md)\n\
+                 <a\n  class=\"x\"\n  href=\"{url}/gone\"\n  title=\"t\">dead</a>\n",
+            ),
+            ("docs/guide.md", "# Guide\n"),
+            (
+                "docs/based.md",
+                "<base href=\"{url}/base/\">\n\n[relative](gone-too)\n",
+            ),
+        ],
+    );
+    let (csv, stderr, code) = run_in(dir.path(), &["docs"]);
+    assert_eq!(code, 1, "{stderr}");
+    // Template placeholders are skipped, never looked for on disk.
+    for template in [
+        "{{site.baseurl}}/guide",
+        "{% link _posts/a.md %}",
+        "{{< ref \"other.md\" >}}",
+    ] {
+        let row = csv.row(template);
+        assert_eq!(csv.get(row, "result"), "skipped", "{template}");
+        assert_eq!(csv.get(row, "error"), "template");
+    }
+    // Above the root is the root.
+    assert_eq!(csv.get(csv.row("docs/guide.md"), "result"), "ok");
+    // A tag across lines: the line of its href, not of its `>`.
+    let gone = csv.row(&server.url("/gone"));
+    assert_eq!(csv.get(gone, "source"), "docs/page.md:8");
+    // <base href> in Markdown's raw HTML is the document's base.
+    let based = csv.row(&server.url("/base/gone-too"));
+    assert_eq!(csv.get(based, "result"), "broken");
+}

@@ -158,6 +158,15 @@ impl Documents {
             .or_else(|| self.document_url(path, root));
         for link in found.links {
             let source = Source::at(&name, link.line, link.column);
+            if is_template(&link.target) {
+                // `{{ site.url }}/x`, `{% link a.md %}`, Hugo's `{{< ref >}}`:
+                // filled in when the site is built, not a path or URL yet.
+                let kind = TargetKind::Skipped("template".to_string());
+                if !emitter.emit_as(&link.target, source, kind) {
+                    return false;
+                }
+                continue;
+            }
             let keep_going = match self.resolve(&link.target, path, root, base.as_ref()) {
                 Resolved::Url(url) => emitter.emit_link(&url, source),
                 Resolved::Local { path, fragment } => {
@@ -238,7 +247,12 @@ impl Documents {
         let reference = reference.split('?').next().unwrap_or_default();
         let decoded = percent_encoding::percent_decode_str(reference).decode_utf8_lossy();
         let path = match decoded.strip_prefix('/') {
-            Some(from_root) => root.join(from_root),
+            // `/../x` is `/x`: nothing is above the root, as on a web server.
+            Some(from_root) => root.join(
+                normalise(&Path::new("/").join(from_root))
+                    .strip_prefix("/")
+                    .unwrap_or(Path::new("")),
+            ),
             None => document.parent().unwrap_or(Path::new("")).join(&*decoded),
         };
         Resolved::Local {
@@ -274,6 +288,17 @@ impl Documents {
         })?;
         Some((ErrorKind::Fragment, problem))
     }
+}
+
+/// Whether a link's target is a template's placeholder (Liquid, Jinja,
+/// Hugo shortcodes), not a link yet.
+fn is_template(target: &str) -> bool {
+    let opened = |open: &str, close: &str| {
+        target
+            .find(open)
+            .is_some_and(|at| target[at + open.len()..].contains(close))
+    };
+    opened("{{", "}}") || opened("{%", "%}")
 }
 
 /// Characters escaped in a path segment of a document's URL.
@@ -331,6 +356,21 @@ fn normalise(path: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn template_placeholders_are_not_links_yet() {
+        for template in [
+            "{{ site.baseurl }}/x",
+            "{{site.url}}",
+            "{% link _posts/a.md %}",
+            "{{< ref \"a.md\" >}}",
+        ] {
+            assert!(is_template(template), "{template}");
+        }
+        for link in ["https://a.test/{x}", "a.md#{{", "}}{{", "guide.md"] {
+            assert!(!is_template(link), "{link}");
+        }
+    }
 
     #[test]
     fn paths_are_normalised_as_written() {

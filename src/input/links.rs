@@ -180,8 +180,7 @@ fn markdown(text: &str) -> Links {
         }
     }
     flush(&mut run, &mut found);
-    // Raw HTML never sets a base for Markdown.
-    found.base = None;
+    // A `<base href>` in raw HTML sets the base, as in an HTML document.
     found
 }
 
@@ -307,6 +306,7 @@ pub(super) fn without_lone_cr(text: &str) -> Cow<'_, str> {
 /// `first_line`), adding link attributes to `found` and anchor names (`id`,
 /// `<a name>`) to `anchors`.
 fn html(text: &str, first_line: u64, found: &mut Links, anchors: &mut HashSet<String>) {
+    let before = found.links.len();
     let sink = HtmlSink {
         first_line,
         found: RefCell::new(std::mem::take(found)),
@@ -320,6 +320,39 @@ fn html(text: &str, first_line: u64, found: &mut Links, anchors: &mut HashSet<St
     let sink = tokenizer.sink;
     *found = sink.found.into_inner();
     *anchors = sink.anchors.into_inner();
+    attribute_lines(text, first_line, &mut found.links[before..]);
+}
+
+/// The tokenizer tells a tag's line by its closing `>`: a link in a tag
+/// that spans lines (`<a\n  href="…"\n  class="x">`) is put on the line of
+/// its value instead, looked for from that line back to the tag's `<`. A
+/// value written differently (with character references) keeps the line of
+/// the `>`.
+fn attribute_lines(text: &str, first_line: u64, links: &mut [Link]) {
+    if links.is_empty() {
+        return;
+    }
+    let lines: Vec<&str> = text.split('\n').collect();
+    for link in links {
+        let Some(end) = link
+            .line
+            .checked_sub(first_line)
+            .and_then(|at| usize::try_from(at).ok())
+            .filter(|at| *at < lines.len())
+        else {
+            continue;
+        };
+        for at in (0..=end).rev() {
+            if lines[at].contains(link.target.as_str()) {
+                link.line = first_line + at as u64;
+                break;
+            }
+            if at < end && lines[at].contains('<') {
+                // The tag's first line, and no value on it.
+                break;
+            }
+        }
+    }
 }
 
 /// What the HTML tokenizer hands its tokens to: it keeps the links and the
@@ -538,6 +571,35 @@ mod tests {
             [1, 2]
         );
         assert_eq!(lines("<p>a\r\n<a href=\"x\">x</a>"), [2]);
+    }
+
+    #[test]
+    fn a_link_in_a_tag_across_lines_is_on_the_line_of_its_value() {
+        let text = "<p>intro</p>\n<a\n  class=\"x\"\n  href=\"https://a.test/\"\n  title=\"t\"\n>a</a>\n\
+                    <img src=\"one.png\" srcset=\"\n  two.png 2x\">\n<a href=\"&#104;ttps://b.test/\"\n>b</a>";
+        let found = extract(DocumentKind::Html, text);
+        assert_eq!(
+            targets(&found),
+            [
+                ("https://a.test/", 4),
+                ("one.png", 7),
+                ("two.png", 8),
+                ("https://b.test/", 10)
+            ]
+        );
+        // The same in Markdown's raw HTML, which starts further down.
+        let markdown = format!("# Title\n\n{text}\n");
+        let found = extract(DocumentKind::Markdown, &markdown);
+        assert_eq!(found.links[0].line, 6);
+    }
+
+    #[test]
+    fn a_base_in_markdowns_raw_html_is_the_documents_base() {
+        let found = extract(
+            DocumentKind::Markdown,
+            "<base href=\"https://site.test/docs/\">\n\n[a](guide.md)\n",
+        );
+        assert_eq!(found.base.as_deref(), Some("https://site.test/docs/"));
     }
 
     #[test]
