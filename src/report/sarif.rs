@@ -25,6 +25,12 @@ use crate::types::{ErrorKind, FailRule, Novelty, Outcome, Source, Verdict};
 /// The most results GitHub code scanning accepts in one run.
 pub const MAX_RESULTS: usize = 25_000;
 
+/// The most bytes of results written (as compact JSON). GitHub accepts a
+/// SARIF file of at most 10 MB gzipped; results, which repeat their keys,
+/// rules and paths, compress far better than 5 to 1, so this keeps a file
+/// under that limit with room to spare.
+pub const MAX_RESULT_BYTES: usize = 50_000_000;
+
 /// What a path needs escaped to be a URI reference (RFC 3986), `/` kept.
 const PATH: &AsciiSet = &CONTROLS
     .add(b' ')
@@ -51,7 +57,7 @@ pub struct LeftOut {
     /// In no file of the repository: standard input, the command line, a
     /// sitemap, a file outside the current directory.
     pub not_in_a_file: u64,
-    /// Beyond [`MAX_RESULTS`].
+    /// Beyond [`MAX_RESULTS`] or [`MAX_RESULT_BYTES`].
     pub past_the_cap: u64,
     /// Beyond the places the run keeps of one link (`run::MAX_HELD`).
     pub not_kept: u64,
@@ -68,6 +74,8 @@ pub struct Sarif {
     /// Places not kept at all (see `run::Later::uncounted`).
     uncounted: u64,
     left_out: LeftOut,
+    /// [`MAX_RESULT_BYTES`], but for tests.
+    max_bytes: usize,
 }
 
 /// A failing link and its first place.
@@ -92,6 +100,7 @@ impl Sarif {
             later: HashMap::new(),
             uncounted: 0,
             left_out: LeftOut::default(),
+            max_bytes: MAX_RESULT_BYTES,
         }
     }
 
@@ -146,6 +155,7 @@ impl Sarif {
         // The occurrences of each link in each file so far, for the
         // fingerprints.
         let mut seen: HashMap<(String, String), u64> = HashMap::new();
+        let mut bytes = 0;
         let mut left_out = LeftOut {
             not_kept: self.uncounted,
             ..LeftOut::default()
@@ -165,7 +175,6 @@ impl Sarif {
                     left_out.past_the_cap += 1;
                     continue;
                 }
-                rules.entry(link.rule.as_str()).or_insert(link);
                 let url = if n == 0 {
                     link.url.as_str()
                 } else {
@@ -174,7 +183,15 @@ impl Sarif {
                 };
                 let occurrence = seen.entry((url.to_string(), uri.clone())).or_default();
                 *occurrence += 1;
-                results.push(self.result(link, url, &uri, line, column, *occurrence));
+                let result = self.result(link, url, &uri, line, column, *occurrence);
+                let size = serde_json::to_vec(&result).map_or(0, |bytes| bytes.len());
+                if bytes + size > self.max_bytes {
+                    left_out.past_the_cap += 1;
+                    continue;
+                }
+                bytes += size;
+                rules.entry(link.rule.as_str()).or_insert(link);
+                results.push(result);
             }
         }
         self.left_out = left_out;
@@ -408,6 +425,17 @@ mod tests {
         let results = document["runs"][0]["results"].as_array().unwrap();
         assert_eq!(results.len(), MAX_RESULTS);
         assert_eq!(sarif.left_out().past_the_cap, 1);
+
+        // And at the size cap, counted the same way.
+        let first = serde_json::to_vec(&results[0]).unwrap().len();
+        sarif.max_bytes = 10 * first;
+        let document = sarif.document();
+        let kept = document["runs"][0]["results"].as_array().unwrap().len();
+        assert!((9..=10).contains(&kept), "{kept}");
+        assert_eq!(
+            sarif.left_out().past_the_cap,
+            (MAX_RESULTS + 1 - kept) as u64
+        );
     }
 
     #[test]

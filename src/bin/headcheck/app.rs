@@ -205,7 +205,7 @@ fn sarif_summary(left_out: LeftOut) -> String {
     if left_out.past_the_cap > 0 {
         let n = left_out.past_the_cap;
         parts.push(format!(
-            "{n} {} past GitHub's {MAX_RESULTS} results",
+            "{n} {} past GitHub's limits ({MAX_RESULTS} results, 10 MB gzipped)",
             places(n)
         ));
     }
