@@ -1,21 +1,29 @@
 //! `--format markdown`: a summary fit for a pull-request comment or
 //! `$GITHUB_STEP_SUMMARY` — the counts per result, then a table of the URLs
 //! that are not ok. Written at the end of the run, since the counts come
-//! first; only the listed rows are kept until then.
+//! first; only the listed rows are kept until then, with the other places
+//! of their links (the `source` cell lists up to [`PLACES`] of them).
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use crate::types::{FailRule, Novelty, Outcome, Tally};
+use crate::types::{FailRule, Novelty, Outcome, Source, Tally};
 
 /// Rows listed in the table; the rest are counted.
 const LISTED: usize = 1000;
+
+/// Places of one link shown in its `source` cell; the rest are counted.
+pub const PLACES: usize = 10;
 
 pub struct Markdown {
     fail_rule: FailRule,
     tally: Tally,
     listed: Vec<Outcome>,
     more: u64,
+    /// Later places of problem rows, by key: up to [`PLACES`], and how
+    /// many more.
+    later: HashMap<String, (Vec<Source>, u64)>,
 }
 
 impl Markdown {
@@ -25,7 +33,17 @@ impl Markdown {
             tally: Tally::default(),
             listed: Vec::new(),
             more: 0,
+            later: HashMap::new(),
         }
+    }
+
+    /// More places of the problem row with `key`; `uncounted` more that the
+    /// run did not keep.
+    pub fn again(&mut self, key: &str, places: &[Source], uncounted: u64) {
+        let (kept, more) = self.later.entry(key.to_string()).or_default();
+        let room = PLACES.saturating_sub(1 + kept.len()).min(places.len());
+        kept.extend_from_slice(&places[..room]);
+        *more += (places.len() - room) as u64 + uncounted;
     }
 
     pub fn add(&mut self, outcome: &Outcome) {
@@ -90,12 +108,29 @@ impl Markdown {
                     row.verdict,
                     row.status.map_or(String::new(), |s| s.to_string()),
                     cell(&row.url),
-                    cell(row.source.as_str()),
+                    cell(&self.places(row)),
                     cell(row.error.as_deref().unwrap_or_default()),
                 );
             }
             if self.more > 0 {
                 let _ = writeln!(text, "\n… and {} more.", self.more);
+            }
+        }
+        text
+    }
+}
+
+impl Markdown {
+    /// A row's places: `docs/a.md:3, docs/b.md:9 and 4 more`.
+    fn places(&self, row: &Outcome) -> String {
+        let mut text = row.source.as_str().to_string();
+        if let Some((later, more)) = self.later.get(&row.key) {
+            for place in later {
+                text.push_str(", ");
+                text.push_str(place.as_str());
+            }
+            if *more > 0 {
+                text.push_str(&format!(" and {more} more"));
             }
         }
         text
@@ -182,6 +217,26 @@ mod tests {
         let new_at = text.find("| error (new) |").unwrap();
         let known_at = text.find("| broken (known) |").unwrap();
         assert!(new_at < known_at, "{text}");
+    }
+
+    #[test]
+    fn a_failing_links_places_are_listed_up_to_ten() {
+        let mut md = Markdown::new(FailRule::default());
+        let dead = row("http://dead.test/", Verdict::Broken, Some(404), "");
+        md.add(&dead);
+        let places: Vec<Source> = (4..16)
+            .map(|line| Source::at("docs/b.md", line, None))
+            .collect();
+        md.again(&dead.key, &places[..3], 0);
+        md.again(&dead.key, &places[3..], 2);
+        let text = md.render();
+        assert!(
+            text.contains(
+                "| docs/a.md:3, docs/b.md:4, docs/b.md:5, docs/b.md:6, docs/b.md:7, docs/b.md:8, \
+                 docs/b.md:9, docs/b.md:10, docs/b.md:11, docs/b.md:12 and 5 more |"
+            ),
+            "{text}"
+        );
     }
 
     #[test]

@@ -151,10 +151,12 @@ impl Report {
 
     /// More places of the problem row with `key` (the run's
     /// [`Observer::again`](crate::run) hands them on); `uncounted` more
-    /// were not kept. Only SARIF lists places.
+    /// were not kept. SARIF and Markdown list places.
     pub fn again(&mut self, key: &str, places: &[Source], uncounted: u64) {
-        if let Sink::Sarif(_, sarif) = &mut self.sink {
-            sarif.again(key, places, uncounted);
+        match &mut self.sink {
+            Sink::Sarif(_, sarif) => sarif.again(key, places, uncounted),
+            Sink::Markdown(_, markdown) => markdown.again(key, places, uncounted),
+            _ => {}
         }
     }
 
