@@ -477,3 +477,81 @@ fn ctrl_c_during_a_crawl_keeps_the_finished_rows() {
         [server.url("/"), server.url("/a"), server.url("/b")]
     );
 }
+
+/// A site of pages that are not crawled as ordinary ones: a `<base href>`,
+/// a 12 MB page, a PDF and a text file with link-like text, and a page
+/// that redirects to another site.
+fn unusual_site() -> Server {
+    let port = Arc::new(OnceLock::new());
+    let known = port.clone();
+    let big = Arc::new(format!(
+        "<a href=\"/early\">early</a>\n{}\n<a href=\"/late\">late</a>\n",
+        "x".repeat(12 << 20)
+    ));
+    let server = Server::start(move |seen| match (seen.host(), seen.path.as_str()) {
+        ("a.test", "/") => html(
+            "<a href=\"/based\">based</a>\n<a href=\"/big\">big</a>\n\
+             <a href=\"/paper.pdf\">pdf</a> <a href=\"/notes.txt\">notes</a>\n\
+             <a href=\"/away\">away</a>\n",
+        ),
+        ("a.test", "/based") => {
+            html("<head><base href=\"/docs/\"></head>\n<a href=\"guide\">guide</a>\n")
+        }
+        ("a.test", "/big") => html(&big),
+        ("a.test", "/paper.pdf") => Reply::ok()
+            .header("content-type", "application/pdf")
+            .body("%PDF-1.7 <a href=\"/in-pdf\">"),
+        ("a.test", "/notes.txt") => Reply::ok()
+            .header("content-type", "text/plain")
+            .body("<a href=\"/in-text\"> http://a.test/in-text-too"),
+        ("a.test", "/away") => Reply::redirect(
+            302,
+            &format!("http://other.test:{}/landing", known.get().unwrap()),
+        ),
+        ("other.test", "/landing") => html("<a href=\"/never-read\">x</a>\n"),
+        _ => Reply::ok(),
+    });
+    port.set(server.port()).unwrap();
+    server
+}
+
+#[test]
+fn a_base_a_big_page_files_that_are_not_html_and_a_redirect_elsewhere() {
+    let server = unusual_site();
+    let start = format!("http://a.test:{}/", server.port());
+    let args = ["--crawl", "--retries", "0", "-o", "-", &start];
+    let (csv, stderr, code) = run_on(&server, &["a.test", "other.test"], &args);
+    assert_eq!(code, 0, "{stderr}");
+    let a = |path: &str| format!("http://a.test:{}{path}", server.port());
+    // <base href>: the page's relative link is resolved against it.
+    let guide = csv.row(&a("/docs/guide"));
+    assert_eq!(csv.get(guide, "source"), format!("{}:2", a("/based")));
+    // The 12 MB page is read to its first 10 MB: its early link, not its
+    // late one.
+    assert_eq!(methods(&server, "a.test", "/big"), ["GET"]);
+    assert_eq!(methods(&server, "a.test", "/early"), ["HEAD"]);
+    assert!(methods(&server, "a.test", "/late").is_empty());
+    // A PDF and a text file are checked (one GET, their row), never read.
+    for path in ["/paper.pdf", "/notes.txt"] {
+        assert_eq!(methods(&server, "a.test", path), ["GET"], "{path}");
+    }
+    for path in ["/in-pdf", "/in-text", "/in-text-too"] {
+        assert!(methods(&server, "a.test", path).is_empty(), "{path}");
+    }
+    // A page that redirects to another site is checked where it lands,
+    // never read there.
+    assert_eq!(methods(&server, "a.test", "/away"), ["GET"]);
+    assert_eq!(methods(&server, "other.test", "/landing"), ["GET"]);
+    assert!(methods(&server, "other.test", "/never-read").is_empty());
+    assert_eq!(
+        csv.get(csv.row(&a("/away")), "final_url"),
+        format!("http://other.test:{}/landing", server.port())
+    );
+    assert!(
+        stderr.contains(
+            "crawled 3 pages (1 read only to their first 10 MB); not crawled: 2 not HTML, \
+             1 redirected to another site, 2 beyond --max-depth\n"
+        ),
+        "{stderr}"
+    );
+}
