@@ -10,7 +10,7 @@
 //! disk) is placed by the same function over its text, so that the N
 //! reports together hold every row of the unsharded run exactly once.
 
-use crate::types::{Error, TargetKind, host_key};
+use crate::types::{Error, TargetKind, fnv1a, host_key};
 
 /// This run's part of the split.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,27 +82,9 @@ impl Shard {
     }
 }
 
-/// FNV-1a, 64-bit: small, fast, and fixed by its definition.
-pub fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in bytes {
-        hash ^= u64::from(*byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    hash
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_hash_is_fnv1a_as_published() {
-        // Test vectors from the FNV reference (draft-eastlake-fnv).
-        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
-        assert_eq!(fnv1a(b"foobar"), 0x8594_4171_f739_67e8);
-    }
 
     #[test]
     fn shards_are_parsed_and_checked() {

@@ -24,7 +24,7 @@ pub use crawl::{Crawler, Fetched, Found, FoundLink, FoundPages, Page, site_of};
 pub use error::{Error, Result};
 pub use error_kind::ErrorKind;
 pub use outcome::{Method, Origin, Outcome};
-pub use prehashed::{BuildPrehashed, Prehashed};
+pub use prehashed::{BuildPrehashed, Prehashed, fnv1a};
 pub use secret::{HIDDEN, hide_passwords, hide_passwords_in};
 pub use source::Source;
 pub use tally::Tally;

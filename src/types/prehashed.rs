@@ -1,5 +1,7 @@
 //! Hashing for keys that are already uniform hashes (fingerprints and
-//! hashed keys): a hash table over them need not hash them again.
+//! hashed keys): a hash table over them need not hash them again; and
+//! [`fnv1a`], the one hash whose value is the same on every machine and in
+//! every version (shards, SARIF fingerprints).
 
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -32,5 +34,30 @@ impl Hasher for Prehashed {
 
     fn write_u128(&mut self, value: u128) {
         self.0 = value as u64;
+    }
+}
+
+/// FNV-1a, 64-bit: small, fast, and fixed by its definition (the hashers
+/// of the standard library and of foldhash are seeded), for values written
+/// out or shared between runs.
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in bytes {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hash_is_fnv1a_as_published() {
+        // Test vectors from the FNV reference (draft-eastlake-fnv).
+        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(fnv1a(b"foobar"), 0x8594_4171_f739_67e8);
     }
 }
