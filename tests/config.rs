@@ -6,20 +6,7 @@ mod support;
 
 use std::path::Path;
 
-use support::{Csv, gone_or_ok, headcheck};
-
-/// Runs headcheck in `dir` with `args`: the CSV report, stderr and the
-/// exit status.
-fn run_in(dir: &Path, args: &[&str]) -> (Csv, String, i32) {
-    let output = headcheck().current_dir(dir).args(args).output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    (
-        Csv::parse(&output.stdout),
-        stderr,
-        output.status.code().unwrap_or(-1),
-    )
-}
+use support::{gone_or_ok, run_in};
 
 fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).unwrap();

@@ -5,7 +5,7 @@ mod support;
 
 use std::path::Path;
 
-use support::{Csv, Reply, Server, headcheck};
+use support::{Csv, Reply, Server, headcheck, run_in};
 
 /// Writes `files` (path, text) under a new temporary directory; `{url}` in
 /// a text becomes the server's base URL.
@@ -19,18 +19,6 @@ fn tree(server: &Server, files: &[(&str, &str)]) -> tempfile::TempDir {
         std::fs::write(path, text.replace("{url}", base)).unwrap();
     }
     dir
-}
-
-/// Runs headcheck in `dir` and returns the report, stderr and exit status.
-fn run_in(dir: &Path, args: &[&str]) -> (Csv, String, i32) {
-    let output = headcheck().current_dir(dir).args(args).output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    (
-        Csv::parse(&output.stdout),
-        stderr,
-        output.status.code().unwrap_or(-1),
-    )
 }
 
 /// Runs headcheck in `dir` on `input` as on GitHub Actions: the report and

@@ -490,6 +490,16 @@ pub fn run(args: &[&str]) -> (Csv, String, i32) {
     (Csv::parse(&output.stdout), stderr, code)
 }
 
+/// Runs headcheck in `dir` with `args`, returning the CSV report, stderr
+/// and exit status.
+pub fn run_in(dir: &std::path::Path, args: &[&str]) -> (Csv, String, i32) {
+    let output = headcheck().current_dir(dir).args(args).output().unwrap();
+    let code = output.status.code().unwrap_or(-1);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "headcheck panicked: {stderr}");
+    (Csv::parse(&output.stdout), stderr, code)
+}
+
 /// A listening socket on 127.0.0.1 that never accepts, its accept queue
 /// filled, so that the kernel drops every further SYN and a client waits
 /// for its connect timeout, as with a host behind a silent firewall.
