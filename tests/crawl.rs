@@ -555,3 +555,55 @@ fn a_base_a_big_page_files_that_are_not_html_and_a_redirect_elsewhere() {
         "{stderr}"
     );
 }
+
+/// A site of `/` and pages `/p/1` to `/p/{pages}`, all linked from `/`;
+/// each page links to another and back home.
+fn wide_site(pages: usize) -> Server {
+    Server::start(move |seen| match seen.path.as_str() {
+        "/" => html(
+            &(1..=pages)
+                .map(|n| format!("<a href=\"/p/{n}\">{n}</a>\n"))
+                .collect::<String>(),
+        ),
+        path => match path
+            .strip_prefix("/p/")
+            .and_then(|n| n.parse::<usize>().ok())
+        {
+            Some(n) if (1..=pages).contains(&n) => html(&format!(
+                "<a href=\"/p/{}\">next</a> <a href=\"/\">home</a>\n",
+                n * 7 % pages + 1
+            )),
+            _ => Reply::status(404),
+        },
+    })
+}
+
+#[test]
+fn a_site_wider_than_the_pages_out_is_crawled_whole_each_page_once() {
+    // More pages found at once than may be out: those past the most are
+    // held back, and sent as found pages are read.
+    let pages = headcheck::input::MAX_PAGES_OUT + 300;
+    let server = wide_site(pages);
+    let start = format!("http://a.test:{}/", server.port());
+    let args = ["--crawl", "--per-host", "64", "-o", "-", &start];
+    let (csv, stderr, code) = run_on(&server, &["a.test"], &args);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(csv.col("url").len(), pages + 1);
+    assert!(csv.col("result").iter().all(|result| *result == "ok"));
+    assert!(
+        stderr.contains(&format!("crawled {} pages\n", pages + 1)),
+        "{stderr}"
+    );
+    let seen = server.seen();
+    let (robots, asked): (Vec<_>, Vec<_>) = seen.iter().partition(|s| s.path == "/robots.txt");
+    assert_eq!(robots.len(), 1);
+    assert!(asked.iter().all(|seen| seen.method == "GET"));
+    let mut paths: Vec<&str> = asked.iter().map(|seen| seen.path.as_str()).collect();
+    paths.sort_unstable();
+    paths.dedup();
+    assert_eq!(
+        (asked.len(), paths.len()),
+        (pages + 1, pages + 1),
+        "each page fetched once"
+    );
+}

@@ -14,7 +14,7 @@
 //! pages finish in any order, so a page first found deep may be checked,
 //! not crawled, although a shorter path to it shows up later.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::hash::BuildHasher;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,7 +24,7 @@ use url::Url;
 use super::fingerprints::Fingerprints;
 use super::links::missing_fragment;
 use crate::types::{
-    BuildPrehashed, Crawler, Fetched, Found, FoundPages, Page, Source, site_of, url_key,
+    BuildPrehashed, Crawler, Fetched, Found, FoundPages, Page, Senders, Source, site_of, url_key,
 };
 
 /// Limits of a crawl.
@@ -104,6 +104,17 @@ pub(super) enum Stop {
 /// pages of one path, and their links are mostly the same.
 pub const MAX_QUERIES_PER_PATH: u32 = 50;
 
+/// The most pages out at once: sent to the run and not yet read back
+/// (queued, being fetched, or found and waiting for the input). A found
+/// page's links wait in memory until the input reads them, and fetching
+/// outruns reading them on a fast site: a crawl of 100,000 local pages
+/// peaked at 294 MiB, most of it links waiting. Past this many, new pages
+/// are held back (a few hundred bytes each) until found pages are read.
+pub const MAX_PAGES_OUT: usize = 1024;
+
+/// A page held back: its entry's text and place, and the page.
+pub(super) type Held = (String, Source, Page);
+
 /// The crawl's state in the input.
 pub(super) struct Crawl {
     options: CrawlOptions,
@@ -111,6 +122,11 @@ pub(super) struct Crawl {
     /// The crawler new pages are given: the input's own while the inputs are
     /// read, then that of the page whose links are being read.
     crawler: Option<Crawler>,
+    /// The channel's senders: the crawler above, the pages held, and the
+    /// pages out ([`MAX_PAGES_OUT`]).
+    senders: Senders,
+    /// Pages judged and not sent yet, while too many are out, oldest first.
+    held: VecDeque<Held>,
     /// Pages crawled, and the final URLs of those that redirected: the new
     /// entries of URLs in it are checked, not crawled again.
     visited: Fingerprints,
@@ -146,6 +162,8 @@ impl Crawl {
         Crawl {
             options,
             found,
+            senders: crawler.senders(),
+            held: VecDeque::new(),
             crawler: Some(crawler),
             visited: Fingerprints::new(),
             inputs_open: true,
@@ -215,6 +233,25 @@ impl Crawl {
                 .clone()
                 .expect("pages are made while the inputs or a page's links are read"),
         }
+    }
+
+    /// `page` (with its entry's `text` and `source`) to send now, or None
+    /// when it is held back until fewer pages are out.
+    pub fn hold(&mut self, text: String, source: Source, page: Page) -> Option<Held> {
+        self.held.push_back((text, source, page));
+        self.release()
+    }
+
+    /// The oldest page held back, when it may be sent now. A page out
+    /// always comes back (every page target ends with one [`Found`]), and
+    /// pages are released as found ones are read: none is held for ever.
+    pub fn release(&mut self) -> Option<Held> {
+        let own = usize::from(self.crawler.is_some()) + self.held.len();
+        let out = self.senders.count().saturating_sub(own);
+        if out >= MAX_PAGES_OUT {
+            return None;
+        }
+        self.held.pop_front()
     }
 
     /// The next page found, if one is: at once, or, with `wait`, when one
@@ -321,5 +358,62 @@ impl Crawl {
     pub fn inputs_done(&mut self) {
         self.inputs_open = false;
         self.crawler = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn crawl() -> Crawl {
+        Crawl::new(CrawlOptions {
+            max_depth: 1,
+            max_pages: u64::MAX,
+            check_fragments: false,
+            tally: Arc::default(),
+        })
+    }
+
+    /// Makes page `n` and gives it to `hold`: the page when it may go.
+    fn page(crawl: &mut Crawl, n: usize) -> Option<Held> {
+        let url = Url::parse(&format!("http://a.test/{n}")).unwrap();
+        let page = crawl.page(url.clone(), 0, "a.test".into());
+        crawl.hold(url.into(), Source::at("list", n as u64, None), page)
+    }
+
+    #[test]
+    fn pages_past_the_most_out_are_held_until_found_pages_are_read() {
+        let mut crawl = crawl();
+        let mut out: Vec<Page> = (0..MAX_PAGES_OUT)
+            .map(|n| page(&mut crawl, n).expect("room").2)
+            .collect();
+        for n in MAX_PAGES_OUT..MAX_PAGES_OUT + 3 {
+            assert!(page(&mut crawl, n).is_none(), "page {n} is held");
+        }
+        assert!(crawl.release().is_none());
+
+        // A page comes back: it is out until the input has read it.
+        out.pop().unwrap().unread(Fetched::NoPage);
+        assert!(crawl.release().is_none());
+        assert!(crawl.next_found(false).is_some());
+        crawl.done_reading();
+        let (text, source, sent) = crawl.release().expect("its place is free");
+        out.push(sent);
+        assert_eq!(
+            text,
+            format!("http://a.test/{MAX_PAGES_OUT}"),
+            "oldest first"
+        );
+        assert_eq!(source.line(), Some(MAX_PAGES_OUT as u64));
+        assert!(crawl.release().is_none());
+
+        // Pages dropped (an interrupted run's) free their places too, and
+        // when no page is held, the channel closes with the last one out.
+        out.truncate(out.len() - 5);
+        out.extend([crawl.release(), crawl.release()].map(|held| held.unwrap().2));
+        assert!(crawl.release().is_none(), "nothing more held");
+        crawl.inputs_done();
+        drop(out);
+        assert!(crawl.next_found(true).is_none());
     }
 }

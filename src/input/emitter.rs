@@ -108,7 +108,13 @@ impl Emitter {
                     // A page is fetched for its links: never a known row.
                     Judged::Page { depth, site } => {
                         let page = crawl.page(url, depth, site);
-                        return self.send(text.to_string(), source, TargetKind::Page(page));
+                        return match crawl.hold(text.to_string(), source, page) {
+                            Some((text, source, page)) => {
+                                self.send(text, source, TargetKind::Page(page))
+                            }
+                            // Sent when fewer pages are out.
+                            None => true,
+                        };
                     }
                     Judged::Checked(stop) => {
                         if let Some(stop) = stop {
@@ -187,6 +193,11 @@ impl Emitter {
     }
 
     fn send(&mut self, text: String, source: Source, kind: TargetKind) -> bool {
+        self.send_only(text, source, kind) && self.read_found(false)
+    }
+
+    /// Sends an entry, without reading found pages after it.
+    fn send_only(&mut self, text: String, source: Source, kind: TargetKind) -> bool {
         let target = Target {
             index: self.next_index,
             text,
@@ -194,7 +205,17 @@ impl Emitter {
             kind,
         };
         self.next_index += 1;
-        self.tx.blocking_send(Ok(Entry::New(target))).is_ok() && self.read_found(false)
+        self.tx.blocking_send(Ok(Entry::New(target))).is_ok()
+    }
+
+    /// When crawling, sends the pages held back that may go now.
+    fn send_held(&mut self) -> bool {
+        while let Some((text, source, page)) = self.crawl.as_mut().and_then(Crawl::release) {
+            if !self.send_only(text, source, TargetKind::Page(page)) {
+                return false;
+            }
+        }
+        true
     }
 
     /// When crawling, sends the links of the pages found so far (with
@@ -202,7 +223,13 @@ impl Emitter {
     /// entries, so that found links never pile up. Returns false when
     /// nobody listens any more.
     fn read_found(&mut self, wait: bool) -> bool {
-        while let Some(found) = self.crawl.as_mut().and_then(|crawl| crawl.next_found(wait)) {
+        loop {
+            if !self.send_held() {
+                return false;
+            }
+            let Some(found) = self.crawl.as_mut().and_then(|crawl| crawl.next_found(wait)) else {
+                return true;
+            };
             let reached = Reached::Link {
                 depth: found.depth,
                 site: &found.site,
@@ -225,6 +252,8 @@ impl Emitter {
                     break;
                 }
             }
+            // Its links are read: pages held back may take its place.
+            listening = listening && self.send_held();
             if let Some(crawl) = &mut self.crawl {
                 crawl.done_reading();
             }
@@ -232,6 +261,5 @@ impl Emitter {
                 return false;
             }
         }
-        true
     }
 }

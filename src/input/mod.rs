@@ -32,7 +32,7 @@ mod sitemap_xml;
 mod utf16;
 
 pub use classify::{Filter, SKIPPED_SCHEMES, classify_entry, did_you_mean, missing_scheme};
-pub use crawl::{CrawlOptions, CrawlTally, MAX_QUERIES_PER_PATH};
+pub use crawl::{CrawlOptions, CrawlTally, MAX_PAGES_OUT, MAX_QUERIES_PER_PATH};
 pub use documents::DocumentOptions;
 pub use fetch::Fetcher;
 pub use links::Link;

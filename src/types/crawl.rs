@@ -6,7 +6,7 @@
 //! The run ends when the input ends, and the input of a crawl ends when no
 //! page is left anywhere: every page target holds a [`Crawler`] (a sender of
 //! the channel back to the input), and so does every [`Found`] until the
-//! input has read it. When the last page is fetched (or dropped: an
+//! input has read it, and every page the input holds back. When the last page is fetched (or dropped: an
 //! unreachable host's, an interrupted run's) and its links read, the
 //! channel closes, and with it the input.
 
@@ -126,6 +126,23 @@ impl Crawler {
     pub fn found(self, found: Found) {
         let keep = self.clone();
         let _ = self.0.send((found, keep));
+    }
+
+    /// A count of this channel's senders that does not keep it open.
+    pub fn senders(&self) -> Senders {
+        Senders(self.0.downgrade())
+    }
+}
+
+/// Counts the senders of a crawl's channel: its pages out (held, queued,
+/// being fetched) and its found pages not read yet, besides the input's
+/// own sender.
+#[derive(Debug)]
+pub struct Senders(mpsc::WeakUnboundedSender<(Found, Crawler)>);
+
+impl Senders {
+    pub fn count(&self) -> usize {
+        self.0.strong_count()
     }
 }
 

@@ -20,7 +20,7 @@ mod target;
 mod verdict;
 
 pub use accept::Accept;
-pub use crawl::{Crawler, Fetched, Found, FoundLink, FoundPages, Page, site_of};
+pub use crawl::{Crawler, Fetched, Found, FoundLink, FoundPages, Page, Senders, site_of};
 pub use error::{Error, Result};
 pub use error_kind::ErrorKind;
 pub use outcome::{Method, Origin, Outcome};
