@@ -37,49 +37,45 @@ fn args<'a>(flags: &'a [&'a str], resolve: &'a [String], urls: &'a [String]) -> 
     all
 }
 
-/// Runs 5 × `per_host` URLs on each of two hosts with `-c 64 --per-host
-/// per_host` and returns the highest number of requests each host saw in
-/// flight at once. Each host's requests wait until `per_host` of them are in
-/// flight together: with fewer allowed they would never be answered (and
-/// time out), with more allowed more would be seen. Each host's first URL,
-/// /warm, is answered at once (the others start once the host answered).
-fn highest_per_host(per_host: usize) -> HashMap<String, usize> {
-    let barriers: HashMap<String, Arc<tokio::sync::Barrier>> = ["a.test", "b.test"]
-        .iter()
-        .map(|h| (h.to_string(), Arc::new(tokio::sync::Barrier::new(per_host))))
-        .collect();
-    let in_flight: Arc<Mutex<HashMap<String, (usize, usize)>>> = Arc::default();
+/// Runs 5 × `per_host` URLs on one host with `-c 64 --per-host per_host`
+/// and returns the highest number of requests the host saw in flight at
+/// once. Each request waits until `per_host` of them are in flight
+/// together: with fewer allowed they would never be answered (and time
+/// out), with more allowed more would be seen. The host's first URL, /warm,
+/// is answered at once (the others start once the host answered).
+///
+/// One host, because a host alone in a run always runs at `per_host`: with
+/// two, a host whose work left is less than half the other's (when it has
+/// run a few rounds ahead, or the barrier's uneven answer times made its
+/// checks look quicker) runs fewer at once, its share, which this barrier
+/// never lets through: CI once saw that run time out.
+/// That the limit is per host, not the run's, is `-c 64` here (and the
+/// tests of hosts that keep going while another waits).
+fn highest_per_host(per_host: usize) -> usize {
+    let barrier = Arc::new(tokio::sync::Barrier::new(per_host));
+    let in_flight: Arc<Mutex<(usize, usize)>> = Arc::default();
     let state = Arc::clone(&in_flight);
     let server = Server::start(move |seen| {
         if seen.path == "/warm" {
             return Reply::ok();
         }
-        let host = seen.host().to_string();
         {
-            let mut map = state.lock().unwrap();
-            let (now, highest) = map.entry(host.clone()).or_default();
+            let mut guard = state.lock().unwrap();
+            let (now, highest) = &mut *guard;
             *now += 1;
             *highest = (*highest).max(*now);
         }
-        let barrier = Arc::clone(&barriers[&host]);
+        let barrier = Arc::clone(&barrier);
         let state = Arc::clone(&state);
         Reply::ok().after(async move {
             barrier.wait().await;
-            state.lock().unwrap().get_mut(&host).unwrap().0 -= 1;
+            state.lock().unwrap().0 -= 1;
         })
     });
     let paths =
-        || std::iter::once("/warm".to_string()).chain((0..5 * per_host).map(|i| format!("/{i}")));
-    // The two hosts' URLs alternate, so that their work left stays alike: a
-    // host whose work is short beside the run's runs fewer at once (its
-    // share), and a host listed first would end with fewer than `per_host`
-    // in flight, which its barrier never lets through.
-    let all: Vec<String> = urls(&server, "a.test", paths())
-        .into_iter()
-        .zip(urls(&server, "b.test", paths()))
-        .flat_map(|(a, b)| [a, b])
-        .collect();
-    let resolve = resolve_all(&server, &["a.test", "b.test"]);
+        std::iter::once("/warm".to_string()).chain((0..5 * per_host).map(|i| format!("/{i}")));
+    let all = urls(&server, "a.test", paths);
+    let resolve = resolve_all(&server, &["a.test"]);
     let limit = per_host.to_string();
     let (csv, _, code) = run(&args(
         &["-c", "64", "--per-host", &limit, "--timeout", "30"],
@@ -87,25 +83,17 @@ fn highest_per_host(per_host: usize) -> HashMap<String, usize> {
         &all,
     ));
     assert_eq!(code, 0, "{:?}", csv.rows);
-    let highest = in_flight.lock().unwrap();
-    highest
-        .iter()
-        .map(|(h, (_, top))| (h.clone(), *top))
-        .collect()
+    in_flight.lock().unwrap().1
 }
 
 #[test]
 fn per_host_limit_is_never_exceeded() {
-    let highest = highest_per_host(4);
-    assert_eq!(highest["a.test"], 4);
-    assert_eq!(highest["b.test"], 4);
+    assert_eq!(highest_per_host(4), 4);
 }
 
 #[test]
 fn a_high_per_host_limit_is_actually_used() {
-    let highest = highest_per_host(24);
-    assert_eq!(highest["a.test"], 24);
-    assert_eq!(highest["b.test"], 24);
+    assert_eq!(highest_per_host(24), 24);
 }
 
 #[test]
