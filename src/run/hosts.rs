@@ -384,17 +384,22 @@ impl HostQueues {
                 serial_us: waiting.saturating_mul(took),
             }
         });
-        if let Some(old) = std::mem::replace(&mut queue.counted, work) {
+        let old = std::mem::replace(&mut queue.counted, work);
+        // The new work is counted before the old is taken away: a host
+        // alone at the longest octave that stays there (most turns) leaves
+        // `longest` where it is, rather than searching every octave below
+        // for the next host and coming back.
+        if let Some(new) = work {
+            self.octaves[new.octave as usize] += 1;
+            self.longest = self.longest.max(new.octave);
+            self.work_us += u128::from(new.serial_us);
+        }
+        if let Some(old) = old {
             self.octaves[old.octave as usize] -= 1;
             while self.longest > 0 && self.octaves[self.longest as usize] == 0 {
                 self.longest -= 1;
             }
             self.work_us -= u128::from(old.serial_us);
-        }
-        if let Some(new) = work {
-            self.octaves[new.octave as usize] += 1;
-            self.longest = self.longest.max(new.octave);
-            self.work_us += u128::from(new.serial_us);
         }
     }
 
