@@ -106,8 +106,10 @@ struct Inner {
     stalled: Arc<Semaphore>,
     options: LimitOptions,
     /// Per-host state, created on first use. It lives for the run: its size
-    /// grows with the number of distinct hosts, not URLs.
-    hosts: Mutex<HashMap<String, Arc<Host>>>,
+    /// grows with the number of distinct hosts, not URLs. Looked up twice
+    /// for every URL, so hashed with foldhash: SipHash, the default, cost
+    /// 0.6% of the run loop's instructions here.
+    hosts: Mutex<HashMap<String, Arc<Host>, foldhash::fast::RandomState>>,
     /// Where the names of hosts that have never answered go when one of
     /// their requests stalls, once the run asks for them.
     silent: Mutex<Option<mpsc::UnboundedSender<String>>>,
@@ -468,7 +470,7 @@ impl Limits {
                     per_host: permits(options.per_host),
                     ..options
                 },
-                hosts: Mutex::new(HashMap::new()),
+                hosts: Mutex::new(HashMap::default()),
                 silent: Mutex::new(None),
                 parking: Arc::default(),
             }),

@@ -72,7 +72,8 @@ pub struct Turn {
 /// turns.
 pub struct HostQueues {
     per_host: usize,
-    ids: HashMap<String, HostId>,
+    /// Looked up for every URL: hashed with foldhash rather than SipHash.
+    ids: HashMap<String, HostId, foldhash::fast::RandomState>,
     queues: Vec<HostQueue>,
     /// Hosts with waiting targets and room to run one more, each at most
     /// once, by (not heard from, or longest work left; first in). The work
@@ -176,7 +177,7 @@ impl HostQueues {
     pub fn new(per_host: usize, slots: usize) -> HostQueues {
         HostQueues {
             per_host,
-            ids: HashMap::new(),
+            ids: HashMap::default(),
             queues: Vec::new(),
             ready: BTreeSet::new(),
             turn: 0,
