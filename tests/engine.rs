@@ -156,3 +156,52 @@ async fn check_all(server: &Server) -> Rows {
     assert!(matches!(end, RunEnd::Complete), "{end:?}");
     rows
 }
+
+#[test]
+fn a_check_in_place_leaves_the_targets_text_and_place_until_its_row_is_made() {
+    // The run keeps a target while it is checked, so that a check that
+    // panics still gets a row with its URL and place: the check may take
+    // them only for its row, after its requests. Here the check is
+    // dropped while its request waits for an answer, as a panic would
+    // leave it.
+    let asked = std::sync::Arc::new(tokio::sync::Notify::new());
+    let told = std::sync::Arc::clone(&asked);
+    let server = Server::start(move |seen| {
+        if seen.path == "/hangs" {
+            told.notify_one();
+            return Reply::hang();
+        }
+        Reply::ok()
+    });
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let checker = Checker::new(
+            CheckOptions::default(),
+            Limits::new(LimitOptions::default()),
+        )
+        .unwrap();
+        let hangs = server.url("/hangs");
+        let mut waiting = target(0, &hangs);
+        {
+            let check = checker.check_in_place(&mut waiting);
+            tokio::pin!(check);
+            tokio::select! {
+                _ = &mut check => panic!("a request that hangs was answered"),
+                () = asked.notified() => {}
+            }
+        }
+        assert_eq!(waiting.text, hangs);
+        assert_eq!(waiting.source, Source::at("test", 1, None));
+        // A check that ends takes them into its row.
+        let answers = server.url("/answers");
+        let mut done = target(1, &answers);
+        let checked = checker.check_in_place(&mut done).await;
+        assert_eq!(checked.outcome.verdict, Verdict::Ok);
+        assert_eq!(checked.outcome.url, answers);
+        assert_eq!(checked.outcome.source, Source::at("test", 2, None));
+        assert!(done.text.is_empty());
+    });
+}

@@ -3,6 +3,7 @@
 //! is its row and its body; and fetching a document (a sitemap) with the
 //! same client.
 
+use std::mem::take;
 use std::time::Duration;
 
 use url::Url;
@@ -52,21 +53,29 @@ impl Checker {
     /// Checks one target and returns its report row, with what the check
     /// learned of the URL's host. Never fails: every problem becomes part of
     /// the row.
-    pub async fn check(&self, target: Target) -> Checked {
+    pub async fn check(&self, mut target: Target) -> Checked {
+        self.check_in_place(&mut target).await
+    }
+
+    /// Like [`check`](Self::check), for a target its caller keeps: the
+    /// check takes its kind at once, and its text and place only for the
+    /// row, once its requests are over. So a caller that catches a panic of
+    /// the check still has them for the row that says so, without copying
+    /// them for every check beforehand.
+    pub async fn check_in_place(&self, target: &mut Target) -> Checked {
         let captured = self.options().capture.len();
-        let (verdict, reason, kind) = match target.kind {
+        let kind = std::mem::replace(&mut target.kind, TargetKind::Skipped(String::new()));
+        let (verdict, reason, kind) = match kind {
             // A page is fetched by [`fetch_page`](Self::fetch_page); checked
             // here, it is a URL like any other.
             TargetKind::Check(url) | TargetKind::Page(Page { url, .. }) => {
-                return self
-                    .check_url(target.index, target.text, target.source, url)
-                    .await;
+                return self.check_url(target, url).await;
             }
             TargetKind::Unreachable { url, error, kind } => {
                 let outcome = Outcome::unchecked(
                     target.index,
-                    target.text,
-                    target.source,
+                    take(&mut target.text),
+                    take(&mut target.source),
                     Verdict::Error,
                     format!("{error} (host unreachable)"),
                     captured,
@@ -82,8 +91,8 @@ impl Checker {
             TargetKind::File { problem: None } => {
                 let mut outcome = Outcome::unchecked(
                     target.index,
-                    target.text,
-                    target.source,
+                    take(&mut target.text),
+                    take(&mut target.source),
                     Verdict::Ok,
                     String::new(),
                     captured,
@@ -106,8 +115,8 @@ impl Checker {
         };
         let outcome = Outcome::unchecked(
             target.index,
-            target.text,
-            target.source,
+            take(&mut target.text),
+            take(&mut target.source),
             verdict,
             reason,
             captured,
@@ -118,16 +127,16 @@ impl Checker {
         })
     }
 
-    async fn check_url(&self, index: u64, text: String, source: Source, url: Url) -> Checked {
+    async fn check_url(&self, target: &mut Target, url: Url) -> Checked {
         let client = &self.client;
         let tries = self
             .attempts(async |elapsed| (attempt(client, &url, elapsed).await, ()))
             .await;
         let row = Row {
-            index,
+            index: target.index,
             key: url_key(&url).to_string(),
-            text,
-            source,
+            text: take(&mut target.text),
+            source: take(&mut target.source),
         };
         self.checked(&url, row, tries)
     }

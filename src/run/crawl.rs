@@ -22,19 +22,27 @@ pub(super) struct Work {
 
 impl Work {
     /// Checks `target`, or, when it is a page of a crawl, fetches it for
-    /// its row and its links.
-    pub async fn check_or_fetch(self, target: Target) -> Checked {
-        match target.kind {
+    /// its row and its links. The target's text and place stay in `target`
+    /// until its row is made ([`Checker::check_in_place`]).
+    pub async fn check_or_fetch(&self, target: &mut Target) -> Checked {
+        match std::mem::replace(&mut target.kind, TargetKind::Skipped(String::new())) {
             TargetKind::Page(page) => {
-                let target = Target {
+                // A page's fetch owns its target: copying its text and place
+                // costs little beside the page's parsing.
+                let owned = Target {
+                    index: target.index,
+                    text: target.text.clone(),
+                    source: target.source.clone(),
                     kind: TargetKind::Check(page.url.clone()),
-                    ..target
                 };
                 // Boxed: a page's parser is large, and every check's task
                 // would be as large as the largest of its states.
-                Box::pin(self.fetch(target, page)).await
+                Box::pin(self.fetch(owned, page)).await
             }
-            _ => self.checker.check(target).await,
+            kind => {
+                target.kind = kind;
+                self.checker.check_in_place(target).await
+            }
         }
     }
 
