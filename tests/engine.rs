@@ -20,6 +20,8 @@ struct Rows {
     total: Option<u64>,
     /// Later places, by key.
     again: Vec<(String, Source)>,
+    /// Whether it tells the run it wants no later places.
+    no_places: bool,
 }
 
 impl Observer for Rows {
@@ -37,6 +39,10 @@ impl Observer for Rows {
         let places = later.places.into_iter();
         self.again
             .extend(places.map(|place| (key.to_string(), place)));
+    }
+
+    fn wants_places(&self) -> bool {
+        !self.no_places
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -73,7 +79,7 @@ fn the_library_checks_a_list_with_its_defaults_and_hands_rows_out_in_order() {
         .enable_all()
         .build()
         .unwrap();
-    let rows = runtime.block_on(check_all(&server));
+    let rows = runtime.block_on(check_all(&server, Rows::default()));
     assert_eq!(rows.total, Some(4));
     let verdicts: Vec<Verdict> = rows.emitted.iter().map(|o| o.verdict).collect();
     assert_eq!(
@@ -115,7 +121,7 @@ fn the_library_checks_a_list_with_its_defaults_and_hands_rows_out_in_order() {
 
 /// Runs the engine, with the library's defaults, on four entries, two of
 /// them seen again.
-async fn check_all(server: &Server) -> Rows {
+async fn check_all(server: &Server, mut rows: Rows) -> Rows {
     let checker = Checker::new(
         CheckOptions::default(),
         Limits::new(LimitOptions::default()),
@@ -143,7 +149,6 @@ async fn check_all(server: &Server) -> Rows {
         tx.send(again(&texts[0], 10, 9)).await.unwrap();
         tx.send(again(&texts[1], 11, 5)).await.unwrap();
     });
-    let mut rows = Rows::default();
     let end = run::run(
         checker,
         rx,
@@ -155,6 +160,29 @@ async fn check_all(server: &Server) -> Rows {
     feed.await.unwrap();
     assert!(matches!(end, RunEnd::Complete), "{end:?}");
     rows
+}
+
+#[test]
+fn an_observer_that_wants_no_places_gets_the_same_rows_and_no_places() {
+    let server = Server::start(|seen| match seen.path.as_str() {
+        "/gone" => Reply::status(404),
+        _ => Reply::ok(),
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let rows = Rows {
+        no_places: true,
+        ..Rows::default()
+    };
+    let rows = runtime.block_on(check_all(&server, rows));
+    let verdicts: Vec<Verdict> = rows.emitted.iter().map(|o| o.verdict).collect();
+    assert_eq!(
+        verdicts,
+        [Verdict::Ok, Verdict::Broken, Verdict::Invalid, Verdict::Ok]
+    );
+    assert_eq!(rows.again, []);
 }
 
 #[test]

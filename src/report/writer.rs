@@ -160,6 +160,11 @@ impl Report {
         }
     }
 
+    /// Whether it lists the later places of a row ([`again`](Self::again)).
+    pub fn wants_places(&self) -> bool {
+        matches!(self.sink, Sink::Sarif(..) | Sink::Markdown(..))
+    }
+
     /// For a finished SARIF report, the places of failing links it left
     /// out.
     pub fn left_out(&self) -> Option<LeftOut> {

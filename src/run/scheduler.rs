@@ -116,6 +116,13 @@ pub trait Observer {
     fn again(&mut self, key: &str, later: Later) {
         let _ = (key, later);
     }
+    /// Whether this observer wants [`again`](Self::again) at all. When it
+    /// does not (a report that has one place a row, such as CSV), the run
+    /// keeps no places: no row's key is hashed to follow it, and no set of
+    /// the problem rows grows with the run (3 MiB at a million URLs).
+    fn wants_places(&self) -> bool {
+        true
+    }
     /// Every row due so far has been emitted.
     fn flush(&mut self) -> io::Result<()>;
     /// The input is fully read: `count` targets in all.
@@ -149,7 +156,7 @@ pub async fn run<O: Observer>(
     let limits = checker.limits().clone();
     let mut hosts = HostQueues::new(options.per_host.max(1), limits.concurrency());
     let mut order = Reorder::default();
-    let mut places = Places::default();
+    let mut places = observer.wants_places().then(Places::default);
     let mut admitted = 0u64;
     let mut finished = 0u64;
     let mut input_open = true;
@@ -250,7 +257,7 @@ pub async fn run<O: Observer>(
                             }
                         }
                         observer.finished(&outcome, requested);
-                        if let Some(later) = places.finished(&outcome) {
+                        if let Some(later) = places.as_mut().and_then(|p| p.finished(&outcome)) {
                             observer.again(&outcome.key, later);
                         }
                         written = written.and_then(|()| {
@@ -277,13 +284,15 @@ pub async fn run<O: Observer>(
             () = limits.parking() => {}
             item = entries.recv(), if input_open && room => match item {
                 Some(Ok(Entry::Again { key, source })) => {
-                    if let Some(later) = places.again(&key, source) {
+                    if let Some(later) = places.as_mut().and_then(|p| p.again(&key, source)) {
                         observer.again(&key, later);
                     }
                 }
                 Some(Ok(Entry::New(target))) => {
                     admitted += 1;
-                    places.admitted(entry_key(&target.kind, &target.text));
+                    if let Some(places) = &mut places {
+                        places.admitted(entry_key(&target.kind, &target.text));
+                    }
                     let settled = match &target.kind {
                         TargetKind::Check(url) | TargetKind::Page(Page { url, .. }) => {
                             let host = hosts.id(url);

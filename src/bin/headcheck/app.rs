@@ -742,6 +742,10 @@ impl Observer for Printer {
         }
     }
 
+    fn wants_places(&self) -> bool {
+        self.annotations.is_some() || self.reports.iter().any(Report::wants_places)
+    }
+
     fn flush(&mut self) -> io::Result<()> {
         self.reports.iter_mut().try_for_each(Report::flush)
     }
