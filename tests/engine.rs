@@ -6,10 +6,9 @@ mod support;
 
 use std::io;
 
-use headcheck::check::{CheckOptions, Checker, LimitOptions, Limits};
 use headcheck::run::{self, Later, Observer, RunEnd, RunOptions};
 use headcheck::types::{Entry, ErrorKind, Outcome, Source, Target, TargetKind, Verdict};
-use support::{Reply, Server};
+use support::{Reply, Server, engine_runtime, library_checker};
 
 /// Keeps what the run hands out.
 #[derive(Default)]
@@ -122,11 +121,7 @@ fn the_library_checks_a_list_with_its_defaults_and_hands_rows_out_in_order() {
 /// Runs the engine, with the library's defaults, on four entries, two of
 /// them seen again.
 async fn check_all(server: &Server, mut rows: Rows) -> Rows {
-    let checker = Checker::new(
-        CheckOptions::default(),
-        Limits::new(LimitOptions::default()),
-    )
-    .unwrap();
+    let checker = library_checker();
     let texts = [
         server.url("/a"),
         server.url("/gone"),
@@ -201,16 +196,9 @@ fn a_check_in_place_leaves_the_targets_text_and_place_until_its_row_is_made() {
         }
         Reply::ok()
     });
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = engine_runtime();
     runtime.block_on(async {
-        let checker = Checker::new(
-            CheckOptions::default(),
-            Limits::new(LimitOptions::default()),
-        )
-        .unwrap();
+        let checker = library_checker();
         let hangs = server.url("/hangs");
         let mut waiting = target(0, &hangs);
         {

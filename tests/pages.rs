@@ -7,10 +7,10 @@ mod support;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use headcheck::check::{CheckOptions, Checked, Checker, LimitOptions, Limits, PageBody};
+use headcheck::check::{Checked, PageBody};
 use headcheck::input::{Link, MAX_PAGE_BYTES, Page, PageParser};
 use headcheck::types::{Method, Source, Target, TargetKind, Verdict};
-use support::{Reply, Server};
+use support::{Reply, Server, engine_runtime, library_checker};
 
 const PAGE: &str = "<html><head><base href=\"/docs/\"></head>\n\
     <body><h1 id=\"intro\">Intro</h1>\n\
@@ -48,16 +48,9 @@ fn target(text: &str) -> Target {
 /// Fetches `url` with the library's defaults, reading its body (if any)
 /// with the page parser.
 fn fetch(url: &str) -> (Checked, PageBody, Vec<Link>, Page) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let runtime = engine_runtime();
     runtime.block_on(async {
-        let checker = Checker::new(
-            CheckOptions::default(),
-            Limits::new(LimitOptions::default()),
-        )
-        .unwrap();
+        let checker = library_checker();
         let mut parser = PageParser::new();
         let mut links = Vec::new();
         let (checked, body) = checker

@@ -569,3 +569,21 @@ pub fn hang_until_answered(fast: usize) -> Server {
         Reply::ok()
     })
 }
+
+/// A runtime of the test's own for the library (the server has another).
+pub fn engine_runtime() -> Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// A checker with the library's defaults, as another program makes one.
+pub fn library_checker() -> headcheck::check::Checker {
+    use headcheck::check::{CheckOptions, Checker, LimitOptions, Limits};
+    Checker::new(
+        CheckOptions::default(),
+        Limits::new(LimitOptions::default()),
+    )
+    .unwrap()
+}
