@@ -25,25 +25,25 @@ impl Work {
     /// its row and its links. The target's text and place stay in `target`
     /// until its row is made ([`Checker::check_in_place`]).
     pub async fn check_or_fetch(&self, target: &mut Target) -> Checked {
-        match std::mem::replace(&mut target.kind, TargetKind::Skipped(String::new())) {
-            TargetKind::Page(page) => {
-                // A page's fetch owns its target: copying its text and place
-                // costs little beside the page's parsing.
-                let owned = Target {
-                    index: target.index,
-                    text: target.text.clone(),
-                    source: target.source.clone(),
-                    kind: TargetKind::Check(page.url.clone()),
-                };
-                // Boxed: a page's parser is large, and every check's task
-                // would be as large as the largest of its states.
-                Box::pin(self.fetch(owned, page)).await
-            }
-            kind => {
-                target.kind = kind;
-                self.checker.check_in_place(target).await
-            }
-        }
+        let TargetKind::Page(page) = &target.kind else {
+            return self.checker.check_in_place(target).await;
+        };
+        // A page's fetch owns its target: copying its text and place costs
+        // little beside the page's parsing.
+        let owned = Target {
+            index: target.index,
+            text: target.text.clone(),
+            source: target.source.clone(),
+            kind: TargetKind::Check(page.url.clone()),
+        };
+        let TargetKind::Page(page) =
+            std::mem::replace(&mut target.kind, TargetKind::Skipped(String::new()))
+        else {
+            unreachable!("the kind was a page just above");
+        };
+        // Boxed: a page's parser is large, and every check's task would be
+        // as large as the largest of its states.
+        Box::pin(self.fetch(owned, page)).await
     }
 
     /// Fetches `page` (whose target is `target`) and hands what it holds
